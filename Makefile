@@ -1,0 +1,39 @@
+# XaSo: `make run` serves the demo on http://127.0.0.1:5000, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export XASO_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test lint typecheck pytest bench translations clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d service/translations -f -q || $(BIN)/pybabel compile -d service/translations -f
+
+run: $(STAMP) translations
+	$(BIN)/xaso db upgrade
+	$(BIN)/xaso demo load
+	XASO_ENV=development $(BIN)/flask --app service run --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests bench migrations
+
+typecheck: $(STAMP)
+	$(BIN)/mypy service
+
+pytest: $(STAMP) translations
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMP) translations
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance

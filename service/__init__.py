@@ -1,0 +1,66 @@
+"""XaSo: the digital commune. ``create_app`` builds the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from service import db
+from service.config import load_config
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    config = load_config(overrides)
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_path=config["INSTANCE_PATH"],
+        template_folder=str(root / "frontend_templates"),
+        static_folder=str(root / "frontend_templates" / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(config)
+
+    import service.models  # noqa: F401  (every model registered before first use)
+    from service.core import i18n, web
+    from service.core.security import csrf, limiter
+    from service.tenants import web as tenancy
+
+    db.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    tenancy.init_app(app)
+    web.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service.core.api import Api
+    from service.core.security import csrf
+    from service.core.web import health_bp, media_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(media_bp)
+
+    api = Api(app)
+    app.extensions["xaso_api"] = api
+    from service.accounts import api as accounts_api
+    from service.accounts import views as accounts_views
+    from service.catalog import admin as catalog_admin
+    from service.catalog import api as catalog_api
+    from service.catalog import views as catalog_views
+    from service.tenants import admin as tenants_admin
+    from service.tenants import api as tenants_api
+    from service.tenants import views as tenants_views
+
+    for module in (accounts_api, tenants_api, catalog_api):
+        for blueprint in module.blueprints():
+            csrf.exempt(blueprint)  # bearer-token API: no cookies, so no CSRF
+            api.register_blueprint(blueprint)
+    for module in (tenants_views, accounts_views, catalog_views, tenants_admin, catalog_admin):
+        for blueprint in module.blueprints():
+            app.register_blueprint(blueprint)

@@ -1,0 +1,85 @@
+"""Settings from environment variables (12-factor), with embedded defaults.
+
+The embedded default runs with nothing installed but Python: a SQLite file under
+``instance/``, local file storage and the built-in SQL search.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/.
+
+    A key that changes at every start would sign everyone out; a key in the repository
+    would be public. The file is the embedded default's middle way.
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ
+    instance_path = Path(env.get("XASO_INSTANCE_PATH", str(DEFAULT_INSTANCE)))
+    development = env.get("XASO_ENV", "production") == "development"
+    config: dict[str, Any] = {
+        "INSTANCE_PATH": str(instance_path),
+        "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance_path / 'xaso.db'}"),
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "sql"),
+        "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local"),
+        "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance_path / "media")),
+        # Hosts like cam-thanh.xaso.vn resolve to the commune; empty disables host routing.
+        "TENANT_BASE_DOMAIN": env.get("TENANT_BASE_DOMAIN", ""),
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        # Cookies are Secure unless explicitly relaxed (the local dev server speaks plain HTTP).
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), not development),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", env.get("REDIS_URL") or "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
+        "API_TITLE": "XaSo API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": env.get(
+            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        ),
+        "API_PAGE_SIZE_MAX": 100,
+        "DEVELOPMENT": development,
+        "TESTING": False,
+    }
+    config.update(overrides or {})
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = _secret_key(Path(config["INSTANCE_PATH"]))
+    return config

@@ -1,0 +1,83 @@
+"""Cross-cutting web pieces: error handlers, template helpers, health and media routes."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, abort, current_app, request, send_from_directory
+from flask_babel import gettext
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+from werkzeug.utils import safe_join
+
+from service.core.api import handle_app_error, http_error_body, render_error
+from service.core.clock import format_local
+from service.core.errors import AppError
+from service.core.i18n import current_language, localized
+from service.core.money import format_vnd
+from service.db import TenantScopeError, get_session
+
+health_bp = Blueprint("health", __name__)
+media_bp = Blueprint("media", __name__)
+
+
+@health_bp.get("/healthz")
+def healthz() -> Any:
+    return {"status": "ok"}
+
+
+@health_bp.get("/readyz")
+def readyz() -> Any:
+    try:
+        get_session().execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        return {"status": "unavailable", "error": type(exc).__name__}, 503
+    return {"status": "ok"}
+
+
+@media_bp.get("/media/<path:key>")
+def media(key: str) -> Any:
+    root = current_app.config["MEDIA_ROOT"]
+    if safe_join(root, key) is None:
+        abort(404)
+    response = send_from_directory(root, key, max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments replaced (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value if isinstance(value, list) else [value]
+    query = urlencode(args, doseq=True)
+    return request.path + ("?" + query if query else "")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(AppError, handle_app_error)
+
+    @app.errorhandler(TenantScopeError)
+    def _scope_error(error: TenantScopeError) -> Any:
+        # A bug, not user error: log it and answer as a server error, never leak data.
+        app.logger.error("tenant scope violation: %s", error)
+        return render_error(500, {"error": {"type": "api_error", "code": "internal_error",
+                                            "message": "Internal error", "param": None}})
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        return render_error(error.code or 500, http_error_body(error))
+
+    app.jinja_env.filters["vnd"] = format_vnd
+    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.globals.update(loc=localized, lang=current_language, url_with=url_with, _=gettext)
+
+    @app.context_processor
+    def _template_context() -> dict[str, Any]:
+        from service.tenants.web import current_actor, current_tenant, current_user
+
+        return {"tenant": current_tenant(), "current_user": current_user(), "actor": current_actor}

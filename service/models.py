@@ -1,0 +1,8 @@
+"""Imports every model so that metadata (Alembic, tests) sees the whole schema."""
+
+from service.accounts.models import ApiToken, User
+from service.audit.models import AuditEntry
+from service.catalog.models import Category, Product, Seller
+from service.tenants.models import Membership, Tenant
+
+__all__ = ["ApiToken", "AuditEntry", "Category", "Membership", "Product", "Seller", "Tenant", "User"]
