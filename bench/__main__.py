@@ -1,0 +1,6 @@
+"""Run every benchmark: ``python -m bench``."""
+
+from bench import catalog_listing
+
+if __name__ == "__main__":
+    catalog_listing.main()
