@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d service/translations -f -q || $(BIN)/pybabel compile -d service/translations -f
+	$(BIN)/pybabel compile -d service/translations -f
 
 run: $(STAMP) translations
 	$(BIN)/xaso db upgrade

@@ -24,6 +24,21 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """Tests render Vietnamese pages: make sure the catalog is compiled, as `make` does."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "service" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with open(po, "rb") as source:
+                catalog = read_po(source)
+            with open(mo, "wb") as target:
+                write_mo(target, catalog)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
