@@ -1,9 +1,95 @@
-"""Placeholder: filled in by the catalog views work."""
+"""Public storefront of a commune: the product list with filters, and one product's page."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from service.catalog.services import (
+    OCOP_STARS,
+    SORTS,
+    ProductFilters,
+    get_public_product,
+    list_categories,
+    list_public_products,
+)
+from service.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from service.db import get_session
+from service.tenants.views import paragraphs
+from service.tenants.web import require_tenant
+
+bp = Blueprint("catalog", __name__)
+
+MAX_PAGE = 10_000  # nobody pages this far; keeps OFFSET bounded
+
+
+def _positive_int(raw: str | None, default: int, maximum: int) -> tuple[int, bool]:
+    """(value, understood): a bad value falls back to the default, a big one is clamped."""
+    if raw is None or raw == "":
+        return default, True
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        return default, False
+    if value < 1:
+        return default, False
+    return min(value, maximum), value <= maximum
+
+
+@bp.get("/c/<commune>/products")
+def products() -> Any:
+    require_tenant()
+    session = get_session()
+    categories = list_categories(session)
+    args = request.args
+    understood = True
+
+    page, ok = _positive_int(args.get("page"), 1, MAX_PAGE)
+    understood &= ok
+    per_page, ok = _positive_int(args.get("per_page"), DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    understood &= ok
+
+    category = args.get("category") or None
+    if category is not None and category not in {c.slug for c in categories}:
+        category, understood = None, False
+
+    stars: list[int] = []
+    for raw in args.getlist("ocop"):
+        if raw == "":
+            continue
+        if raw.strip().isdigit() and int(raw) in OCOP_STARS:
+            if int(raw) not in stars:
+                stars.append(int(raw))
+        else:
+            understood = False
+
+    sort = args.get("sort") or "newest"
+    if sort not in SORTS:
+        sort, understood = "newest", False
+
+    filters = ProductFilters(category=category, ocop_stars=sorted(stars) or None, sort=sort)
+    result = list_public_products(session, filters, page, per_page)
+    return render_template(
+        "catalog/products.html",
+        result=result,
+        categories=categories,
+        category=category,
+        stars=stars,
+        sort=sort,
+        sorts=list(SORTS),
+        ocop_choices=OCOP_STARS,
+        understood=understood,
+        past_end=result.total > 0 and result.page > result.pages,
+    )
+
+
+@bp.get("/c/<commune>/products/<slug>")
+def product(slug: str) -> Any:
+    require_tenant()
+    item = get_public_product(get_session(), slug)
+    return render_template("catalog/product.html", product=item, paragraphs=paragraphs)
 
 
 def blueprints() -> list[Blueprint]:
-    return []
+    return [bp]
