@@ -1,0 +1,160 @@
+"""The demo loader: realistic communes through the real services, idempotent, with images."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from PIL import Image
+from sqlalchemy import func, select, update
+
+from service.accounts import services as accounts
+from service.accounts.models import User
+from service.accounts.services import authenticate
+from service.audit.models import AuditEntry
+from service.catalog import services as catalog
+from service.catalog.models import Category, Product, ProductStatus, Seller
+from service.db import PLATFORM, Scope, database, scoped
+from service.demo import COMMUNES, DEMO_PASSWORD, load_demo
+from service.tenants.models import Membership, Role, Tenant
+from service.tenants.services import SYSTEM, create_tenant
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at production cost is slow on a busy CI box; the loader's logic is what is tested."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def _counts(session) -> dict[str, int]:
+    return {
+        name: session.scalar(select(func.count()).select_from(model))
+        for name, model in [("tenants", Tenant), ("users", User), ("memberships", Membership),
+                            ("sellers", Seller), ("categories", Category), ("products", Product),
+                            ("audit", AuditEntry)]
+    }
+
+
+def _load(app, media: Path, reset: bool = False):
+    with database(app).session(PLATFORM) as session:
+        logins = load_demo(session, media, reset=reset)
+        session.commit()
+    return logins
+
+
+def _has_vietnamese_marks(text: str) -> bool:
+    return "đ" in text.lower() or any(
+        unicodedata.category(ch) == "Mn" for ch in unicodedata.normalize("NFD", text))
+
+
+def test_demo_content_images_and_idempotence(app, tmp_path):
+    media = tmp_path / "demo-media"
+    logins = _load(app, media)
+
+    with database(app).session(PLATFORM) as session:
+        counts = _counts(session)
+        assert counts["tenants"] >= 3
+        assert counts["products"] >= 45
+        published = session.scalar(select(func.count()).select_from(Product)
+                                   .where(Product.status == ProductStatus.PUBLISHED))
+        assert published >= 40
+        statuses = set(session.scalars(select(Product.status)))
+        assert {ProductStatus.PENDING_REVIEW, ProductStatus.DRAFT} <= statuses  # work for moderators
+
+        slugs = set(session.scalars(select(Tenant.slug)))
+        assert {"cam-thanh", "nam-phuoc", "binh-loi"} <= slugs
+        for tenant in session.scalars(select(Tenant)):
+            assert tenant.tagline_vi and tenant.tagline_en and tenant.story_vi.count("\n\n") >= 1
+            assert tenant.cover_key and (media / tenant.cover_key).is_file()
+            with Image.open(media / tenant.cover_key) as image:
+                assert image.size == (1600, 900)
+
+        products = list(session.scalars(select(Product)))
+        assert all(_has_vietnamese_marks(p.title_vi) for p in products)
+        assert all(p.title_en and p.description_vi and p.description_en and p.unit for p in products)
+        assert all(1_000 <= p.price <= 2_000_000 for p in products)
+        assert sum(1 for p in products if p.ocop_stars) >= 25
+        assert all(p.ocop_certificate_number and p.ocop_certificate_year for p in products if p.ocop_stars)
+        assert any(p.is_featured for p in products)
+        keys = [p.cover_key for p in products]
+        assert len(set(keys)) == len(keys)
+        for product in products:
+            assert product.cover_key.startswith("demo/") and product.cover_key.endswith(".jpg")
+            with Image.open(media / product.cover_key) as image:
+                assert image.format == "JPEG" and image.size == (800, 600)
+                image.verify()
+
+        # Households without a smartphone: consent recorded, listings made by the volunteer.
+        assisted = list(session.scalars(select(Seller).where(Seller.assisted_listing_consent.is_(True))))
+        assert assisted and all(s.user_id is None and s.consent_note and s.consent_recorded_at for s in assisted)
+        on_behalf = session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.actor_role == Role.VOLUNTEER.value, AuditEntry.on_behalf_of_seller_id.is_not(None)))
+        assert on_behalf > 0
+
+        # Each commune: 4-6 categories, staff of every role, a seller with a login.
+        for spec in COMMUNES:
+            tenant = session.scalar(select(Tenant).where(Tenant.slug == spec.slug))
+            with scoped(session, Scope(tenant.id)):
+                assert 4 <= session.scalar(select(func.count()).select_from(Category)) <= 6
+                roles = set(session.scalars(select(Membership.role)))
+                assert roles == set(Role)
+                assert session.scalar(select(func.count()).select_from(Seller).where(Seller.user_id.is_not(None)))
+
+        assert len(logins.accounts) == len({email for email, _ in logins.accounts}) == counts["users"]
+        assert authenticate(session, "admin@cam-thanh.xaso.vn", DEMO_PASSWORD) is not None
+        assert logins.password == DEMO_PASSWORD
+
+    # Second run: nothing changes, images are left as they are.
+    image_path = media / "demo" / "cam-thanh" / "cover.jpg"
+    mtime = image_path.stat().st_mtime_ns
+    again = _load(app, media)
+    with database(app).session(PLATFORM) as session:
+        assert _counts(session) == counts
+    assert again.accounts == logins.accounts
+    assert image_path.stat().st_mtime_ns == mtime
+
+    # Missing images are redrawn (a wiped media folder, say).
+    image_path.unlink()
+    _load(app, media)
+    assert image_path.is_file()
+
+
+def test_demo_reset_recreates_demo_and_keeps_other_communes(app, tmp_path):
+    media = tmp_path / "demo-media"
+    with database(app).session(PLATFORM) as session:
+        other = create_tenant(session, slug="tra-que", name="Trà Quế")
+        with scoped(session, Scope(other.id)):
+            seller = catalog.create_seller(session, SYSTEM, {"name": "HTX Rau Trà Quế"})
+            catalog.create_product(session, SYSTEM, {"seller_id": seller.id, "title_vi": "Rau húng Trà Quế",
+                                                     "price": 20_000})
+        session.commit()
+        other_id = other.id
+    _load(app, media)
+    with database(app).session(PLATFORM) as session:
+        before = _counts(session)
+        with scoped(session, Scope(other_id)):
+            session.execute(update(Product).values(stock=7))  # a change the reset must not undo
+        # A change to demo data that the reset does undo.
+        session.execute(update(Product).where(Product.tenant_id != other_id).values(stock=0))
+        session.commit()
+
+    _load(app, media, reset=True)
+    with database(app).session(PLATFORM) as session:
+        assert _counts(session) == before
+        assert session.scalar(select(func.count()).select_from(Product).where(
+            Product.tenant_id != other_id, Product.stock > 0)) > 40
+        with scoped(session, Scope(other_id)):
+            assert [p.stock for p in session.scalars(select(Product))] == [7]
+
+
+def test_demo_pages_render(app, tmp_path):
+    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
+    _load(app, app.config["MEDIA_ROOT"])
+    client = app.test_client()
+    home = client.get("/c/cam-thanh/")
+    assert home.status_code == 200
+    assert "Cẩm Thanh" in home.get_data(as_text=True)
+    cover = client.get("/media/demo/cam-thanh/cover.jpg")
+    assert cover.status_code == 200 and cover.mimetype == "image/jpeg"
