@@ -303,6 +303,7 @@ def test_row_level_security_for_non_superuser(app, two):
                                        "so an object loaded under another scope in the SAME session is returned")
 def test_get_after_switching_scope_in_one_session(app, two):
     with database(app).session(PLATFORM) as session:
-        assert session.get(Product, two.b.product_ids[0]) is not None
+        held = session.get(Product, two.b.product_ids[0])  # kept alive in the identity map
+        assert held is not None
         with scoped(session, Scope(two.a.tenant_id)):
             assert session.get(Product, two.b.product_ids[0]) is None
