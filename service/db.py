@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, create_engine, event, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -34,6 +34,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -149,7 +150,11 @@ def scoped(session: Session, scope: Scope) -> Iterator[Session]:
 
 
 def _touches_tenant_owned(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers)
+    if any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers):
+        return True
+    # A Core SELECT over an ORM subquery (the paginator's COUNT(*)) names no mapper; its tables tell.
+    owned = {mapper.local_table for mapper in Base.registry.mappers if issubclass(mapper.class_, TenantOwned)}
+    return any(isinstance(element, Table) and element in owned for element in visitors.iterate(state.statement))  # type: ignore[arg-type]
 
 
 @event.listens_for(Session, "do_orm_execute")
