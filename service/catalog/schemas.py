@@ -6,7 +6,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
-from service.core.money import MAX_PRICE_VND
+from service.catalog.models import ProductStatus
+from service.core.money import MAX_PRICE_VND, format_vnd
+from service.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
 
 class FormFriendlySchema(Schema):
@@ -79,3 +81,192 @@ class CategoryInSchema(FormFriendlySchema):
     name_vi = fields.String(required=True, validate=validate.Length(min=1, max=120))
     name_en = fields.String(load_default="", validate=validate.Length(max=120))
     position = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000))
+
+
+# ---------------------------------------------------------------------------
+# JSON API: stricter inputs (JSON has real numbers) and output schemas
+
+
+class ProductApiInSchema(ProductInSchema):
+    """The product input of the JSON API: a price of 1.5 or "150000" is refused, not rounded."""
+
+    price = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_PRICE_VND))
+    stock = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=10_000_000))
+
+
+class ProductApiPatchSchema(ProductApiInSchema):
+    """Every field optional; only those sent are changed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+class SellerPatchSchema(SellerInSchema):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+class CategoryPatchSchema(CategoryInSchema):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+class PageArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={"description": "Page, from 1"})
+    per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE),
+                              metadata={"description": f"Items per page, at most {MAX_PER_PAGE}"})
+
+
+class ProductListArgsSchema(PageArgsSchema):
+    scope = fields.String(load_default="public", validate=validate.OneOf(["public", "manage"]),
+                          metadata={"description": "public: published products; manage (needs a token): "
+                                                   "every product you may manage"})
+    category = fields.String(metadata={"description": "Category slug (public scope)"})
+    seller = fields.String(metadata={"description": "Seller slug (public scope)"})
+    ocop_stars = fields.List(fields.Integer(validate=validate.OneOf([3, 4, 5])),
+                             metadata={"description": "OCOP rating; repeat for several (public scope)"})
+    sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "price_asc", "price_desc", "name"]))
+    status = fields.String(validate=validate.OneOf([s.value for s in ProductStatus]),
+                           metadata={"description": "Status (manage scope)"})
+    seller_id = fields.Integer(metadata={"description": "Seller id (manage scope)"})
+
+
+class AuditArgsSchema(PageArgsSchema):
+    seller_id = fields.Integer(metadata={"description": "Entries made on behalf of this seller"})
+    object_type = fields.String(validate=validate.Length(max=40))
+    object_id = fields.Integer()
+
+
+class PageSchema(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+    has_more = fields.Boolean(required=True)
+
+
+class RefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class CategoryOutSchema(Schema):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    name_vi = fields.String(required=True)
+    name_en = fields.String(required=True)
+    position = fields.Integer()
+
+
+class CategoryRefSchema(Schema):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    name_vi = fields.String(required=True)
+    name_en = fields.String(required=True)
+
+
+class CategoryListSchema(Schema):
+    data = fields.List(fields.Nested(CategoryOutSchema), required=True)
+
+
+def _media_url(key: str | None) -> str | None:
+    return f"/media/{key}" if key else None
+
+
+def _current_actor() -> Any:
+    from service.tenants.web import current_actor  # late: the web layer imports the catalog
+
+    return current_actor()
+
+
+def _commune_slug(obj: Any) -> str:
+    from service.tenants.web import current_tenant
+
+    tenant = current_tenant()
+    return tenant.slug if tenant is not None and tenant.id == obj.tenant_id else ""
+
+
+class ProductOutSchema(Schema):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    url = fields.Method("_url", metadata={"description": "Public page of the product"})
+    status = fields.Enum(ProductStatus, by_value=True, required=True)
+    title_vi = fields.String(required=True)
+    title_en = fields.String()
+    description_vi = fields.String()
+    description_en = fields.String()
+    price = fields.Integer(required=True, metadata={"description": "Whole đồng (VND has no minor unit)"})
+    price_display = fields.Function(lambda p: format_vnd(p.price), metadata={"example": "150.000 ₫"})
+    unit = fields.String()
+    stock = fields.Integer()
+    ocop_stars = fields.Integer(allow_none=True)
+    ocop_certificate_number = fields.String()
+    ocop_certificate_year = fields.Integer(allow_none=True)
+    is_featured = fields.Boolean()
+    cover_url = fields.Function(lambda p: _media_url(p.cover_key), allow_none=True)
+    seller = fields.Nested(RefSchema, required=True)
+    category = fields.Nested(CategoryRefSchema, allow_none=True)
+    review_note = fields.Method("_review_note", allow_none=True,
+                                metadata={"description": "The reviewer's note; only for those who manage it"})
+    actions = fields.Method("_actions", metadata={"description": "Workflow actions you may take now"})
+    published_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+    def _url(self, product: Any) -> str:
+        return f"/c/{_commune_slug(product)}/products/{product.slug}"
+
+    def _review_note(self, product: Any) -> str | None:
+        from service.catalog.services import can_act_for
+
+        return product.review_note if can_act_for(_current_actor(), product.seller) else None
+
+    def _actions(self, product: Any) -> list[str]:
+        from service.catalog.services import available_actions
+
+        return available_actions(_current_actor(), product)
+
+
+class ProductPageSchema(PageSchema):
+    data = fields.List(fields.Nested(ProductOutSchema), required=True)
+
+
+class SellerOutSchema(Schema):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    phone = fields.String()
+    village = fields.String()
+    description_vi = fields.String()
+    description_en = fields.String()
+    user_id = fields.Integer(allow_none=True)
+    assisted_listing_consent = fields.Boolean()
+    consent_note = fields.String()
+    consent_recorded_at = fields.DateTime(allow_none=True)
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class SellerPageSchema(PageSchema):
+    data = fields.List(fields.Nested(SellerOutSchema), required=True)
+
+
+class AuditEntryOutSchema(Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    action = fields.String(required=True)
+    actor_user_id = fields.Integer(allow_none=True)
+    actor_name = fields.Function(lambda e: e.actor.name if e.actor else None, allow_none=True)
+    actor_role = fields.String()
+    on_behalf_of_seller_id = fields.Integer(allow_none=True)
+    object_type = fields.String()
+    object_id = fields.Integer(allow_none=True)
+    changes = fields.Dict()
+
+
+class AuditPageSchema(PageSchema):
+    data = fields.List(fields.Nested(AuditEntryOutSchema), required=True)

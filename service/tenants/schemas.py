@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from service.catalog.schemas import FormFriendlySchema
 
@@ -16,3 +16,24 @@ class BrandingInSchema(FormFriendlySchema):
     story_vi = fields.String(validate=validate.Length(max=10_000))
     story_en = fields.String(validate=validate.Length(max=10_000))
     primary_color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+
+
+class TenantOutSchema(Schema):
+    """A commune's public face, as the JSON API shows it."""
+
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    district = fields.String()
+    province = fields.String()
+    tagline_vi = fields.String()
+    tagline_en = fields.String()
+    story_vi = fields.String()
+    story_en = fields.String()
+    primary_color = fields.String()
+    cover_url = fields.Function(lambda t: f"/media/{t.cover_key}" if t.cover_key else None, allow_none=True)
+    url = fields.Function(lambda t: f"/c/{t.slug}/", metadata={"description": "The commune's home page"})
+    api_url = fields.Function(lambda t: f"/api/v1/communes/{t.slug}")
+
+
+class TenantListSchema(Schema):
+    data = fields.List(fields.Nested(TenantOutSchema), required=True)
