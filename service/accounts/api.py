@@ -26,11 +26,12 @@ def _login_rate_limit() -> str:
 @blp.arguments(TokenInSchema)
 @blp.response(201, TokenOutSchema)
 @errors(blp, 401, 429)
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 201)
 def create_token(data: dict[str, Any]) -> Any:
     """Exchange an e-mail and password for an API token
 
-    The token is shown once; keep it secret. Attempts are rate-limited like the sign-in form.
+    The token is shown once; keep it secret. Failed attempts are rate-limited like the sign-in
+    form (`LOGIN_RATE_LIMIT`), answering 429 once exhausted.
     """
     session = get_session()
     user = authenticate(session, data["email"], data["password"])
