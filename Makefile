@@ -8,13 +8,17 @@ export XASO_INSTANCE_PATH ?= $(CURDIR)/instance
 .PHONY: run test lint typecheck pytest bench translations clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "XaSo needs Python 3.11 or newer: make PYTHON=python3.12 $(MAKECMDGOALS)" >&2; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# An empty catalog compiles fine; no catalog at all is not an error either.
 translations: $(STAMP)
-	$(BIN)/pybabel compile -d service/translations -f
+	if ls service/translations/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -d service/translations -f; fi
 
 run: $(STAMP) translations
 	$(BIN)/xaso db upgrade
