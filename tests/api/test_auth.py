@@ -36,7 +36,8 @@ def test_missing_password_is_422_with_param(world, client):
 def test_failed_attempts_are_rate_limited(world, client, app):
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])  # "5 per minute;..."
     for _ in range(limit):
-        assert client.post("/api/v1/auth/tokens", json={"email": "x@y.test", "password": "nope-nope"}).status_code == 401
+        response = client.post("/api/v1/auth/tokens", json={"email": "x@y.test", "password": "nope-nope"})
+        assert response.status_code == 401
     response = client.post("/api/v1/auth/tokens", json={"email": "seller@cam-thanh.test", "password": PASSWORD})
     assert_error(response, 429)
     assert response.json["error"]["type"] == "rate_limit_error"
