@@ -115,6 +115,12 @@ def set_scope(session: Session, scope: Scope) -> None:
     if session.new or session.dirty:
         session.flush()  # pending rows belong to the scope they were made in
     session.info[_SCOPE_KEY] = scope
+    if not scope.is_platform:
+        # session.get() answers from the identity map without a query, so objects of other
+        # communes loaded under an earlier scope must leave the session.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, TenantOwned) and obj.tenant_id != scope.tenant_id:
+                session.expunge(obj)
     if session.in_transaction():
         _write_rls_setting(session, scope)
 

@@ -299,8 +299,6 @@ def test_row_level_security_for_non_superuser(app, two):
         assert session.scalar(select(func.count()).select_from(Product)) == 5
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: session.get() answers from the identity map without a query, "
-                                       "so an object loaded under another scope in the SAME session is returned")
 def test_get_after_switching_scope_in_one_session(app, two):
     with database(app).session(PLATFORM) as session:
         held = session.get(Product, two.b.product_ids[0])  # kept alive in the identity map
