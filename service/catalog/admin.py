@@ -63,6 +63,13 @@ SELLER_HINTS = {
     "phone": lazy_gettext("Enter a phone number using digits, spaces, + . or -."),
     "user_id": lazy_gettext("Choose an account from the list."),
 }
+STATUS_DONE = {
+    "submit": lazy_gettext("“%(title)s” was sent for review."),
+    "approve": lazy_gettext("“%(title)s” was approved and is now public."),
+    "reject": lazy_gettext("“%(title)s” was sent back to the seller with your note."),
+    "archive": lazy_gettext("“%(title)s” was archived."),
+    "restore": lazy_gettext("“%(title)s” was restored as a draft."),
+}
 CATEGORY_HINTS = {
     "name_vi": lazy_gettext("Enter the category name in Vietnamese."),
     "position": lazy_gettext("Position must be a whole number, 0 or more."),
@@ -101,7 +108,7 @@ def _product_form(actor: Actor, *, partial: bool) -> tuple[dict[str, Any], dict[
     raw = {k: v for k, v in values.items() if k not in ("price", "is_featured")}
     if not str(raw["stock"]).strip():
         raw["stock"] = "0"  # an empty stock box means none in stock
-    if partial and not actor.is_staff:
+    if partial and (not actor.is_staff or not str(raw["seller_id"]).strip()):
         raw.pop("seller_id", None)  # only staff move a listing to another seller
     if actor.is_staff:
         raw["is_featured"] = values["is_featured"]
@@ -204,8 +211,7 @@ def product_status(product_id: int) -> Any:
         except AppError as exc:
             errors = form_errors_or_raise(exc)
         else:
-            message = gettext("“%(title)s”: %(action)s done.", title=product.title_vi,
-                              action=admin_labels()["action_label"](data["action"]))
+            message = str(STATUS_DONE[data["action"]]) % {"title": product.title_vi}
             if from_queue:
                 return saved(message, "catalog_admin.moderation")
             return saved(message, "catalog_admin.edit_product", product_id=product.id)
