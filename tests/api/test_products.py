@@ -218,6 +218,8 @@ def test_workflow_submit_approve_archive(world, client, count):
     assert approved.json["status"] == "published"
     assert approved.json["published_at"]
     assert draft in {p["id"] for p in client.get(f"{A}/products").json["data"]}
+    assert client.get(f"{A}/products/{draft}", headers=seller).json["review_note"] == "Đẹp"
+    assert client.get(f"{A}/products/{draft}").json["review_note"] is None  # reviewers' notes are not public
 
     error = assert_error(client.post(url, json={"action": "submit"}, headers=seller), 409, "invalid_transition")
     assert error["param"] == "status"
