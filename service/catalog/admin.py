@@ -77,7 +77,7 @@ CATEGORY_HINTS = {
 
 
 def _require_staff(actor: Actor) -> None:
-    actor.require(actor.is_staff, "Only commune staff can open this page.")
+    actor.require(actor.is_staff, gettext("Only commune staff can open this page."))
 
 
 # ---------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def sellers() -> Any:
 def new_seller() -> Any:
     actor = current_actor()
     actor.require(actor.is_staff or actor.role == Role.VOLUNTEER,
-                  "Only commune staff and volunteers can register sellers.")
+                  gettext("Only commune staff and volunteers can register sellers."))
     if request.method == "GET":
         return _seller_page(values=_seller_values(None), errors={}, seller=None)
     values, data, errors = _seller_form(actor)

@@ -164,7 +164,7 @@ BRANDING_HINTS = {
 @commune_member_required
 def branding() -> Any:
     actor = current_actor()
-    actor.require(actor.is_admin, "Only the commune's administrator can change its branding.")
+    actor.require(actor.is_admin, gettext("Only the commune's administrator can change its branding."))
     tenant = require_tenant()
     values = {field: getattr(tenant, field) or "" for field in BRANDING_FORM_FIELDS}
     errors: dict[str, str] = {}
@@ -194,7 +194,7 @@ def branding() -> Any:
 @commune_member_required
 def audit() -> Any:
     actor = current_actor()
-    actor.require(actor.is_staff, "Only commune staff can read the audit log.")
+    actor.require(actor.is_staff, gettext("Only commune staff can read the audit log."))
     session = get_session()
     seller_id = int_arg("seller")
     entries = list_entries(session, seller_id=seller_id, page=page_arg(), per_page=PER_PAGE)
