@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export XASO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint typecheck pytest bench translations clean
+.PHONY: run test lint typecheck pytest bench translations clean i18n-update
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,3 +41,8 @@ bench: $(STAMP) translations
 
 clean:
 	rm -rf $(VENV) instance
+
+# Maintainers: after adding UI strings, refresh the catalog, then translate the new entries.
+i18n-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o service/translations/messages.pot .
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations --no-location

@@ -298,6 +298,7 @@ def test_moderation_queue_lists_pending(client, db_session, world):
 def test_staff_approves_from_queue(client, db_session, world):
     sign_in(client, db_session, world.a.users["editor"])
     product_id = world.a.products["pending"]
+    client.get(f"{ADMIN}/?lang=en")  # English remembered by cookie, so the flash is written in English
     response = client.post(f"{ADMIN}/products/{product_id}/status",
                            data={"action": "approve", "origin": "moderation"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/admin/moderation")
