@@ -24,11 +24,11 @@ from service.catalog.schemas import (
     CategoryOutSchema,
     CategoryPatchSchema,
     PageArgsSchema,
-    ProductApiInSchema,
-    ProductApiPatchSchema,
+    ProductInSchema,
     ProductListArgsSchema,
     ProductOutSchema,
     ProductPageSchema,
+    ProductPatchSchema,
     SellerInSchema,
     SellerOutSchema,
     SellerPageSchema,
@@ -101,7 +101,7 @@ def list_products(args: dict[str, Any]) -> Any:
 
 
 @products_blp.route("/products", methods=["POST"], parameters=COMMUNE, endpoint="create_product")
-@products_blp.arguments(ProductApiInSchema)
+@products_blp.arguments(ProductInSchema)
 @products_blp.response(201, ProductOutSchema)
 @products_blp.doc(security=BEARER)
 @errors(products_blp, 401, 403, 404)
@@ -133,7 +133,7 @@ def get_product(product_id: int) -> Any:
 
 
 @products_blp.route("/products/<int:product_id>", methods=["PATCH"], parameters=COMMUNE, endpoint="update_product")
-@products_blp.arguments(ProductApiPatchSchema)
+@products_blp.arguments(ProductPatchSchema)
 @products_blp.response(200, ProductOutSchema)
 @products_blp.doc(security=BEARER)
 @errors(products_blp, 401, 403, 404)

@@ -32,6 +32,15 @@ class FormFriendlySchema(Schema):
         return cleaned
 
 
+class WholeNumber(fields.Integer):
+    """An integer that refuses fractions (1.5) and booleans instead of rounding them."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 class ProductInSchema(FormFriendlySchema):
     seller_id = fields.Integer(required=True, strict=False)
     category_id = fields.Integer(allow_none=True)
@@ -39,9 +48,9 @@ class ProductInSchema(FormFriendlySchema):
     title_en = fields.String(load_default="", validate=validate.Length(max=150))
     description_vi = fields.String(load_default="", validate=validate.Length(max=5000))
     description_en = fields.String(load_default="", validate=validate.Length(max=5000))
-    price = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_PRICE_VND))
+    price = WholeNumber(required=True, validate=validate.Range(min=0, max=MAX_PRICE_VND))
     unit = fields.String(load_default="", validate=validate.Length(max=40))
-    stock = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+    stock = WholeNumber(load_default=0, validate=validate.Range(min=0, max=10_000_000))
     ocop_stars = fields.Integer(allow_none=True, load_default=None, validate=validate.OneOf([3, 4, 5]))
     ocop_certificate_number = fields.String(load_default="", validate=validate.Length(max=60))
     ocop_certificate_year = fields.Integer(allow_none=True, load_default=None,
@@ -84,21 +93,7 @@ class CategoryInSchema(FormFriendlySchema):
 
 
 # ---------------------------------------------------------------------------
-# JSON API: stricter inputs (JSON has real numbers) and output schemas
-
-
-class ProductApiInSchema(ProductInSchema):
-    """The product input of the JSON API: a price of 1.5 or "150000" is refused, not rounded."""
-
-    price = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_PRICE_VND))
-    stock = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=10_000_000))
-
-
-class ProductApiPatchSchema(ProductApiInSchema):
-    """Every field optional; only those sent are changed."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(partial=True, **kwargs)
+# Partial inputs for PATCH, query arguments and output schemas
 
 
 class SellerPatchSchema(SellerInSchema):
