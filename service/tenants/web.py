@@ -40,9 +40,12 @@ class TenantHostMiddleware:
 
     def _slug_for_host(self, host: str) -> str | None:
         base = self.flask_app.config["TENANT_BASE_DOMAIN"]
-        bare = host.split(":", 1)[0].lower()
+        bare = host.split(":", 1)[0].lower().rstrip(".")
         if not base or bare == base or bare in ("127.0.0.1", "localhost"):
             return None
+        if bare.endswith("." + base):
+            # The sub-domain is the slug; an unknown one then answers 404 like an unknown /c/<slug>/.
+            return bare[: -len(base) - 1]
         with database(self.flask_app).session() as db_session:
             tenant = tenant_by_host(db_session, bare, base)
             return tenant.slug if tenant else None
