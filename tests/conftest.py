@@ -4,6 +4,9 @@ TEST_DATABASE_URL is set) on PostgreSQL too: every test runs once per backend.""
 from __future__ import annotations
 
 import os
+
+# Cheap argon2 parameters for the thousands of hashes the suite makes (set before service imports).
+os.environ.setdefault("ARGON2_PROFILE", "CHEAPEST")
 import shutil
 from collections.abc import Iterator
 from pathlib import Path

@@ -5,22 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, func, inspect, select
 
-from service.accounts import services as accounts
 from service.accounts.services import authenticate, find_user
 from service.catalog.models import Product
 from service.cli import main
 from service.db import PLATFORM, Scope, database, scoped
 from service.demo import DEMO_PASSWORD
 from service.tenants.models import Membership, Role, Tenant
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

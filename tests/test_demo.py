@@ -5,12 +5,9 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-import pytest
-from argon2 import PasswordHasher
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from service.accounts import services as accounts
 from service.accounts.models import User
 from service.accounts.services import authenticate
 from service.audit.models import AuditEntry
@@ -20,12 +17,6 @@ from service.db import PLATFORM, Scope, database, scoped
 from service.demo import COMMUNES, DEMO_PASSWORD, load_demo
 from service.tenants.models import Membership, Role, Tenant
 from service.tenants.services import SYSTEM, create_tenant
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at production cost is slow on a busy CI box; the loader's logic is what is tested."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _counts(session) -> dict[str, int]:
