@@ -6,7 +6,7 @@ written by hand, no ORM). Measured against it, in the same run and on the same d
                 count query for paging, joined seller and category);
   * page      - the whole ``GET /c/<slug>/products`` page through the Flask test client
                 (tenant resolution, query, Jinja rendering).
-Set BENCH_DATABASE_URL to run on PostgreSQL instead of a temporary SQLite file.
+Set BENCH_DATABASE_URL to an empty PostgreSQL database to run there instead of a temporary SQLite file.
 """
 
 from __future__ import annotations
