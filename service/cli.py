@@ -97,3 +97,32 @@ def create_user_command(email: str, name: str, password: str, slug: str | None, 
             raise click.ClickException(error.message) from error
         session.commit()
         click.echo(f"created user {user.email}")
+
+
+@main.group("search")
+def search_group() -> None:
+    """The search index."""
+
+
+@search_group.command("reindex")
+@click.option("--tenant", "slug", help="Commune slug (default: every commune).")
+def search_reindex(slug: str | None) -> None:
+    """Rebuild the search index from the published catalog."""
+    from sqlalchemy import select
+
+    from service.search.indexing import reindex
+    from service.tenants.models import Tenant
+    from service.tenants.services import get_tenant_or_404
+
+    with _session() as session:
+        try:
+            tenants = [get_tenant_or_404(session, slug)] if slug else list(
+                session.scalars(select(Tenant).order_by(Tenant.id)))
+        except AppError as error:
+            raise click.ClickException(error.message) from error
+        count = 0
+        with click.progressbar(tenants, label="Indexing", item_show_func=lambda t: t.slug if t else None) as bar:
+            for tenant in bar:
+                count += reindex(session, tenant)
+        session.commit()
+    click.echo(f"indexed {count} documents")

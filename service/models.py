@@ -6,3 +6,7 @@ from service.catalog.models import Category, Product, Seller
 from service.tenants.models import Membership, Tenant
 
 __all__ = ["ApiToken", "AuditEntry", "Category", "Membership", "Product", "Seller", "Tenant", "User"]
+import service.search.indexing  # noqa: E402,F401  (index rows follow products in the same transaction)
+from service.search.models import SearchEntry  # noqa: E402
+
+__all__ += ["SearchEntry"]

@@ -1,0 +1,1 @@
+"""Search: a generic index of documents (products today; homestays, places, articles later)."""

@@ -1,0 +1,257 @@
+"""The embedded search backend: SQLite FTS5 or PostgreSQL full-text search + pg_trgm.
+
+Text is folded once in Python (``documents.normalise``), so the database only ever sees
+plain ASCII words. Matching runs in two steps: every query word as a prefix (full-text,
+title weighted above body); when that finds nothing, trigram similarity forgives typos
+(``nuoc mamm``) and the squashed text finds run-together words (``nuocmam``).
+
+Tenant isolation comes from the data layer: every statement selects ``SearchEntry``, so the
+session's scope filters it. FTS5 tables are only ever joined to ``SearchEntry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Float, Integer, Select, case, delete, func, insert, inspect, literal, literal_column, or_, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from service.db import TenantScopeError, scope_of
+from service.search.backend import PRICE_RANGES, FacetValue, SearchHit, SearchQuery, SearchResult
+from service.search.documents import SearchDocument, squash, terms
+from service.search.models import SEARCH_TABLE, SearchEntry
+
+FUZZY_THRESHOLD = 0.45  # mean best trigram similarity of the query words (Python side, SQLite)
+PG_WORD_SIMILARITY = 0.5
+FUZZY_CANDIDATES = 500
+SQUASHED_SCORE = 0.9
+
+
+def trigrams(word: str) -> set[str]:
+    padded = f"  {word} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+def word_similarity(query_words: Sequence[str], text_words: Sequence[str]) -> float:
+    """Mean over the query words of their best trigram (Jaccard) similarity to a word of the text."""
+    if not query_words or not text_words:
+        return 0.0
+    text_grams = [trigrams(word) for word in text_words]
+    total = 0.0
+    for word in query_words:
+        grams = trigrams(word)
+        total += max(len(grams & other) / len(grams | other) for other in text_grams)
+    return total / len(query_words)
+
+
+def _has_table(session: Session, name: str) -> bool:
+    connection = session.connection()
+    cache: dict[str, bool] = connection.info.setdefault("xaso_search_tables", {})
+    if name not in cache:
+        cache[name] = inspect(connection).has_table(name)
+    return cache[name]
+
+
+class SqlBackend:
+    name = "sql"
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def index(self, session: Session, docs: Sequence[SearchDocument]) -> None:
+        """Upsert documents in the session's transaction (delete + insert: FTS triggers follow)."""
+        if not docs:
+            return
+        scope = scope_of(session)
+        if scope is None:
+            raise TenantScopeError("indexing outside any tenant scope")
+        table = SEARCH_TABLE
+        connection = session.connection()
+        for doc in docs:
+            if not scope.is_platform and doc.tenant_id != scope.tenant_id:
+                raise TenantScopeError("search document of another commune")
+            connection.execute(delete(table).where(
+                table.c.tenant_id == doc.tenant_id, table.c.kind == doc.kind, table.c.object_id == doc.object_id))
+        connection.execute(insert(table), [_row(doc) for doc in docs])
+
+    def remove(self, session: Session, kind: str, ids: Sequence[int]) -> None:
+        if ids:
+            session.execute(delete(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.object_id.in_(ids)))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def search(self, session: Session, query: SearchQuery) -> SearchResult:
+        filters = _filters(query)
+        words = terms(query.q)
+        score: ColumnElement[Any]
+        if words:
+            matched, score = self._full_text(session, words)
+            if not _any(session, matched, filters):
+                matched, score = self._fuzzy(session, words)
+        else:
+            matched, score = [], literal(0.0, Float)
+        conditions = [*matched, *filters]
+
+        total = session.scalar(select(func.count(SearchEntry.id)).where(*conditions)) or 0
+        page = max(query.page, 1)
+        per_page = max(1, min(query.per_page, 100))
+        statement = select(SearchEntry, score.label("score")).where(*conditions)
+        statement = statement.order_by(*_order(query.sort if words else _no_relevance(query.sort), score))
+        rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+        hits = [_hit(entry, float(row_score or 0.0)) for entry, row_score in rows]
+        return SearchResult(hits=hits, total=total, page=page, per_page=per_page,
+                            facets=_facets(session, conditions) if total else {})
+
+    def suggest(self, session: Session, prefix: str, limit: int = 8) -> list[str]:
+        result = self.search(session, SearchQuery(q=prefix, per_page=limit * 2))
+        titles: list[str] = []
+        for hit in result.hits:
+            if hit.title not in titles:
+                titles.append(hit.title)
+        return titles[:limit]
+
+    # -- matching --------------------------------------------------------------------------
+
+    def _full_text(self, session: Session, words: list[str]) -> tuple[list[ColumnElement[Any]], ColumnElement[Any]]:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            tsquery = func.to_tsquery(sql_text("'simple'::regconfig"), " & ".join(f"{word}:*" for word in words))
+            vector: ColumnElement[Any] = literal_column("search_entries.search_vector")
+            return [vector.op("@@")(tsquery)], func.ts_rank(vector, tsquery) + _phrase_bonus(words)
+        # SQLite FTS5: every word as a prefix, title ten times the weight of the body.
+        fts = (sql_text("SELECT rowid AS entry_id, -bm25(search_fts, 10.0, 1.0) AS rank FROM search_fts "
+                        "WHERE search_fts MATCH :match")
+               .bindparams(match=" ".join(f'"{word}"*' for word in words))
+               .columns(entry_id=Integer, rank=Float)
+               .subquery("fts"))
+        ranked = select(fts.c.rank).where(fts.c.entry_id == SearchEntry.id).scalar_subquery()
+        return [SearchEntry.id.in_(select(fts.c.entry_id))], func.coalesce(ranked, 0.0) + _phrase_bonus(words)
+
+    def _fuzzy(self, session: Session, words: list[str]) -> tuple[list[ColumnElement[Any]], ColumnElement[Any]]:
+        squashed = squash(" ".join(words))
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            phrase = " ".join(words)
+            similarity = func.word_similarity(phrase, SearchEntry.title_folded)
+            squashed_hit = SearchEntry.squashed.contains(squashed) if len(squashed) >= 4 else literal(False)
+            score = func.greatest(similarity, case((squashed_hit, SQUASHED_SCORE), else_=0.0))
+            return [or_(similarity >= PG_WORD_SIMILARITY, squashed_hit)], score
+        scores = self._fuzzy_scores_sqlite(session, words, squashed)
+        if not scores:
+            return [literal(False)], literal(0.0, Float)
+        return [SearchEntry.id.in_(list(scores))], case(scores, value=SearchEntry.id, else_=0.0)
+
+    def _fuzzy_scores_sqlite(self, session: Session, words: list[str], squashed: str) -> dict[int, float]:
+        candidates: Select[Any] = select(  # type: ignore[assignment]
+            SearchEntry.id, SearchEntry.title_folded, SearchEntry.squashed)
+        grams = sorted({gram for word in [*words, squashed] for gram in _inner_trigrams(word)})
+        if grams and _has_table(session, "search_trgm"):
+            trgm = (sql_text("SELECT rowid AS entry_id, bm25(search_trgm) AS rank FROM search_trgm "
+                             "WHERE search_trgm MATCH :match")
+                    .bindparams(match=" OR ".join(f'"{gram}"' for gram in grams))
+                    .columns(entry_id=Integer, rank=Float)
+                    .subquery("trgm"))
+            candidates = candidates.join(trgm, trgm.c.entry_id == SearchEntry.id).order_by(trgm.c.rank)
+        scores: dict[int, float] = {}
+        for entry_id, title_folded, entry_squashed in session.execute(candidates.limit(FUZZY_CANDIDATES)):
+            score = word_similarity(words, title_folded.split())
+            if len(squashed) >= 4 and squashed in entry_squashed:
+                score = max(score, SQUASHED_SCORE)
+            if score >= FUZZY_THRESHOLD:
+                scores[entry_id] = score
+        return scores
+
+
+def _inner_trigrams(word: str) -> set[str]:
+    return {word[i:i + 3] for i in range(len(word) - 2)}
+
+
+def _phrase_bonus(words: list[str]) -> ColumnElement[Any]:
+    """Titles holding the words in order, and titles starting with them, first."""
+    phrase = " ".join(words)
+    return (case((SearchEntry.title_folded.startswith(phrase), 2.0), else_=0.0)
+            + case((SearchEntry.title_folded.contains(phrase), 1.0), else_=0.0))
+
+
+def _any(session: Session, matched: list[ColumnElement[Any]], filters: list[ColumnElement[Any]]) -> bool:
+    return session.scalar(select(SearchEntry.id).where(*matched, *filters).limit(1)) is not None
+
+
+def _filters(query: SearchQuery) -> list[ColumnElement[Any]]:
+    filters: list[ColumnElement[Any]] = []
+    if query.kind:
+        filters.append(SearchEntry.kind == query.kind)
+    if query.category:
+        filters.append(SearchEntry.category_slug == query.category)
+    if query.ocop_stars:
+        filters.append(SearchEntry.ocop_stars.in_(list(query.ocop_stars)))
+    if query.price_min is not None:
+        filters.append(SearchEntry.price >= query.price_min)
+    if query.price_max is not None:
+        filters.append(SearchEntry.price <= query.price_max)
+    return filters
+
+
+def _no_relevance(sort: str) -> str:
+    return "newest" if sort == "relevance" else sort
+
+
+def _order(sort: str, score: ColumnElement[Any]) -> list[Any]:
+    newest = [SearchEntry.published_at.desc(), SearchEntry.id.desc()]
+    if sort == "price_asc":
+        return [SearchEntry.price.asc(), *newest]
+    if sort == "price_desc":
+        return [SearchEntry.price.desc(), *newest]
+    if sort == "newest":
+        return newest
+    return [score.desc(), SearchEntry.title_folded.asc(), SearchEntry.id.asc()]
+
+
+def _price_range() -> ColumnElement[Any]:
+    whens = [(SearchEntry.price < high, key) for key, _low, high in PRICE_RANGES if high is not None]
+    return case(*whens, else_=PRICE_RANGES[-1][0])
+
+
+def _facets(session: Session, conditions: list[ColumnElement[Any]]) -> dict[str, list[FacetValue]]:
+    columns: dict[str, tuple[Any, Any]] = {
+        "category": (SearchEntry.category_slug, SearchEntry.category_name),
+        "ocop_stars": (SearchEntry.ocop_stars, SearchEntry.ocop_stars),
+        "seller": (SearchEntry.seller_slug, SearchEntry.seller_name),
+        "commune": (SearchEntry.commune_slug, SearchEntry.commune_name),
+    }
+    facets: dict[str, list[FacetValue]] = {}
+    for name, (value, label) in columns.items():
+        statement = (select(value, func.max(label), func.count(SearchEntry.id))
+                     .where(*conditions, value.is_not(None)).group_by(value)
+                     .order_by(func.count(SearchEntry.id).desc(), value))
+        facets[name] = [FacetValue(str(v), str(lab), int(n)) for v, lab, n in session.execute(statement)]
+    bucket = _price_range().label("bucket")
+    statement = (select(bucket, func.count(SearchEntry.id))
+                 .where(*conditions, SearchEntry.price.is_not(None)).group_by(bucket))
+    counts = {key: int(n) for key, n in session.execute(statement)}
+    facets["price_range"] = [FacetValue(key, key, counts[key]) for key, _l, _h in PRICE_RANGES if key in counts]
+    return facets
+
+
+def _row(doc: SearchDocument) -> dict[str, Any]:
+    from service.db import utcnow
+
+    return {
+        "tenant_id": doc.tenant_id, "kind": doc.kind, "object_id": doc.object_id, "title": doc.title[:300],
+        "title_folded": doc.title_folded[:300], "body_folded": doc.body_folded, "squashed": doc.squashed[:300],
+        "category_slug": doc.category_slug, "category_name": doc.category_name, "ocop_stars": doc.ocop_stars,
+        "price": doc.price, "seller_slug": doc.seller_slug, "seller_name": doc.seller_name,
+        "commune_slug": doc.commune_slug, "commune_name": doc.commune_name, "published_at": doc.published_at,
+        "url": doc.url, "image_key": doc.image_key, "indexed_at": utcnow(),
+    }
+
+
+def _hit(entry: SearchEntry, score: float) -> SearchHit:
+    return SearchHit(
+        kind=entry.kind, object_id=entry.object_id, title=entry.title, url=entry.url, price=entry.price,
+        ocop_stars=entry.ocop_stars, category_slug=entry.category_slug, category_name=entry.category_name,
+        seller_slug=entry.seller_slug, seller_name=entry.seller_name, commune_slug=entry.commune_slug,
+        commune_name=entry.commune_name, published_at=entry.published_at, image_key=entry.image_key, score=score,
+    )
