@@ -53,11 +53,12 @@ def _register_blueprints(app: Flask) -> None:
     from service.catalog import admin as catalog_admin
     from service.catalog import api as catalog_api
     from service.catalog import views as catalog_views
+    from service.search import api as search_api
     from service.tenants import admin as tenants_admin
     from service.tenants import api as tenants_api
     from service.tenants import views as tenants_views
 
-    for module in (accounts_api, tenants_api, catalog_api):
+    for module in (accounts_api, tenants_api, catalog_api, search_api):
         for blueprint in module.blueprints():
             csrf.exempt(blueprint)  # bearer-token API: no cookies, so no CSRF
             api.register_blueprint(blueprint)
