@@ -54,6 +54,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.catalog import api as catalog_api
     from service.catalog import views as catalog_views
     from service.search import api as search_api
+    from service.search import views as search_views
     from service.tenants import admin as tenants_admin
     from service.tenants import api as tenants_api
     from service.tenants import views as tenants_views
@@ -62,6 +63,6 @@ def _register_blueprints(app: Flask) -> None:
         for blueprint in module.blueprints():
             csrf.exempt(blueprint)  # bearer-token API: no cookies, so no CSRF
             api.register_blueprint(blueprint)
-    for module in (tenants_views, accounts_views, catalog_views, tenants_admin, catalog_admin):
+    for module in (tenants_views, accounts_views, catalog_views, tenants_admin, catalog_admin, search_views):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
