@@ -1,6 +1,7 @@
 """Run every benchmark: ``python -m bench``."""
 
-from bench import catalog_listing
+from bench import catalog_listing, search
 
 if __name__ == "__main__":
     catalog_listing.main()
+    search.main()
