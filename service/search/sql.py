@@ -12,6 +12,7 @@ session's scope filters it. FTS5 tables are only ever joined to ``SearchEntry``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Float, Integer, Select, case, delete, func, insert, inspect, literal, literal_column, or_, select
@@ -85,24 +86,23 @@ class SqlBackend:
     def search(self, session: Session, query: SearchQuery) -> SearchResult:
         filters = _filters(query)
         words = terms(query.q)
-        score: ColumnElement[Any]
+        match = _Match([], [], literal(0.0, Float))
         if words:
-            matched, score = self._full_text(session, words)
-            if not _any(session, matched, filters):
-                matched, score = self._fuzzy(session, words)
-        else:
-            matched, score = [], literal(0.0, Float)
-        conditions = [*matched, *filters]
+            match = self._full_text(session, words)
+        total, facets = _count_and_facets(session, match, filters)
+        if words and not total:
+            match = self._fuzzy(session, words)
+            total, facets = _count_and_facets(session, match, filters)
 
-        total = session.scalar(select(func.count(SearchEntry.id)).where(*conditions)) or 0
         page = max(query.page, 1)
         per_page = max(1, min(query.per_page, 100))
-        statement = select(SearchEntry, score.label("score")).where(*conditions)
-        statement = statement.order_by(*_order(query.sort if words else _no_relevance(query.sort), score))
-        rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-        hits = [_hit(entry, float(row_score or 0.0)) for entry, row_score in rows]
-        return SearchResult(hits=hits, total=total, page=page, per_page=per_page,
-                            facets=_facets(session, conditions) if total else {})
+        hits: list[SearchHit] = []
+        if total:
+            statement = match.select(SearchEntry, match.score.label("score")).where(*filters)
+            statement = statement.order_by(*_order(query.sort if words else _no_relevance(query.sort), match.score))
+            rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+            hits = [_hit(entry, float(row_score or 0.0)) for entry, row_score in rows]
+        return SearchResult(hits=hits, total=total, page=page, per_page=per_page, facets=facets)
 
     def suggest(self, session: Session, prefix: str, limit: int = 8) -> list[str]:
         result = self.search(session, SearchQuery(q=prefix, per_page=limit * 2))
@@ -114,34 +114,39 @@ class SqlBackend:
 
     # -- matching --------------------------------------------------------------------------
 
-    def _full_text(self, session: Session, words: list[str]) -> tuple[list[ColumnElement[Any]], ColumnElement[Any]]:
+    def _full_text(self, session: Session, words: list[str]) -> _Match:
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             tsquery = func.to_tsquery(sql_text("'simple'::regconfig"), " & ".join(f"{word}:*" for word in words))
             vector: ColumnElement[Any] = literal_column("search_entries.search_vector")
-            return [vector.op("@@")(tsquery)], func.ts_rank(vector, tsquery) + _phrase_bonus(words)
-        # SQLite FTS5: every word as a prefix, title ten times the weight of the body.
+            return _Match([], [vector.op("@@")(tsquery)], func.ts_rank(vector, tsquery) + _phrase_bonus(words))
+        # SQLite FTS5: every word as a prefix, title ten times the weight of the body. The FTS rows
+        # are joined to SearchEntry (the session's scope filters it), never read on their own.
         fts = (sql_text("SELECT rowid AS entry_id, -bm25(search_fts, 10.0, 1.0) AS rank FROM search_fts "
                         "WHERE search_fts MATCH :match")
                .bindparams(match=" ".join(f'"{word}"*' for word in words))
                .columns(entry_id=Integer, rank=Float)
                .subquery("fts"))
-        ranked = select(fts.c.rank).where(fts.c.entry_id == SearchEntry.id).scalar_subquery()
-        return [SearchEntry.id.in_(select(fts.c.entry_id))], func.coalesce(ranked, 0.0) + _phrase_bonus(words)
+        return _Match([(fts, fts.c.entry_id == SearchEntry.id)], [], fts.c.rank + _phrase_bonus(words))
 
-    def _fuzzy(self, session: Session, words: list[str]) -> tuple[list[ColumnElement[Any]], ColumnElement[Any]]:
+    def _fuzzy(self, session: Session, words: list[str]) -> _Match:
         squashed = squash(" ".join(words))
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             phrase = " ".join(words)
+            # ``phrase <% title`` is word_similarity(phrase, title) >= the threshold, and unlike the
+            # function it is answered by the trigram index (set for this transaction only).
+            session.execute(sql_text("SELECT set_config('pg_trgm.word_similarity_threshold', :threshold, true)"),
+                            {"threshold": str(PG_WORD_SIMILARITY)})
+            similar = literal(phrase).op("<%")(SearchEntry.title_folded)
             similarity = func.word_similarity(phrase, SearchEntry.title_folded)
             squashed_hit = SearchEntry.squashed.contains(squashed) if len(squashed) >= 4 else literal(False)
             score = func.greatest(similarity, case((squashed_hit, SQUASHED_SCORE), else_=0.0))
-            return [or_(similarity >= PG_WORD_SIMILARITY, squashed_hit)], score
+            return _Match([], [or_(similar, squashed_hit)], score)
         scores = self._fuzzy_scores_sqlite(session, words, squashed)
         if not scores:
-            return [literal(False)], literal(0.0, Float)
-        return [SearchEntry.id.in_(list(scores))], case(scores, value=SearchEntry.id, else_=0.0)
+            return _Match([], [literal(False)], literal(0.0, Float))
+        return _Match([], [SearchEntry.id.in_(list(scores))], case(scores, value=SearchEntry.id, else_=0.0))
 
     def _fuzzy_scores_sqlite(self, session: Session, words: list[str], squashed: str) -> dict[int, float]:
         candidates: Select[Any] = select(  # type: ignore[assignment]
@@ -164,6 +169,21 @@ class SqlBackend:
         return scores
 
 
+@dataclass(frozen=True)
+class _Match:
+    """How a query finds its rows: tables joined to SearchEntry, conditions on it, and the score."""
+
+    joins: list[tuple[Any, ColumnElement[Any]]]
+    conditions: list[ColumnElement[Any]]
+    score: ColumnElement[Any]
+
+    def select(self, *columns: Any) -> Select[Any]:
+        statement: Select[Any] = select(*columns).select_from(SearchEntry)
+        for target, onclause in self.joins:
+            statement = statement.join(target, onclause)
+        return statement.where(*self.conditions)
+
+
 def _inner_trigrams(word: str) -> set[str]:
     return {word[i:i + 3] for i in range(len(word) - 2)}
 
@@ -173,10 +193,6 @@ def _phrase_bonus(words: list[str]) -> ColumnElement[Any]:
     phrase = " ".join(words)
     return (case((SearchEntry.title_folded.startswith(phrase), 2.0), else_=0.0)
             + case((SearchEntry.title_folded.contains(phrase), 1.0), else_=0.0))
-
-
-def _any(session: Session, matched: list[ColumnElement[Any]], filters: list[ColumnElement[Any]]) -> bool:
-    return session.scalar(select(SearchEntry.id).where(*matched, *filters).limit(1)) is not None
 
 
 def _filters(query: SearchQuery) -> list[ColumnElement[Any]]:
@@ -211,28 +227,46 @@ def _order(sort: str, score: ColumnElement[Any]) -> list[Any]:
 
 def _price_range() -> ColumnElement[Any]:
     whens = [(SearchEntry.price < high, key) for key, _low, high in PRICE_RANGES if high is not None]
-    return case(*whens, else_=PRICE_RANGES[-1][0])
+    return case((SearchEntry.price.is_(None), None), *whens, else_=PRICE_RANGES[-1][0])
 
 
-def _facets(session: Session, conditions: list[ColumnElement[Any]]) -> dict[str, list[FacetValue]]:
-    columns: dict[str, tuple[Any, Any]] = {
-        "category": (SearchEntry.category_slug, SearchEntry.category_name),
-        "ocop_stars": (SearchEntry.ocop_stars, SearchEntry.ocop_stars),
-        "seller": (SearchEntry.seller_slug, SearchEntry.seller_name),
-        "commune": (SearchEntry.commune_slug, SearchEntry.commune_name),
-    }
+_FACET_COLUMNS = ("category", "ocop_stars", "seller", "commune")
+
+
+def _count_and_facets(session: Session, match: _Match,
+                      filters: list[ColumnElement[Any]]) -> tuple[int, dict[str, list[FacetValue]]]:
+    """The total and every facet from ONE grouped statement over the match set (summed up in Python)."""
+    bucket = _price_range()
+    statement = (match.select(SearchEntry.category_slug, func.max(SearchEntry.category_name), SearchEntry.ocop_stars,
+                              SearchEntry.seller_slug, func.max(SearchEntry.seller_name), SearchEntry.commune_slug,
+                              func.max(SearchEntry.commune_name), bucket, func.count(SearchEntry.id))
+                 .where(*filters)
+                 .group_by(SearchEntry.category_slug, SearchEntry.ocop_stars, SearchEntry.seller_slug,
+                           SearchEntry.commune_slug, bucket))
+    total = 0
+    counts: dict[str, dict[Any, list[Any]]] = {name: {} for name in _FACET_COLUMNS}
+    buckets: dict[str, int] = {}
+    for category, category_name, stars, seller, seller_name, commune, commune_name, price_range, n in (
+            session.execute(statement)):
+        total += n
+        for name, value, label in (("category", category, category_name), ("ocop_stars", stars, stars),
+                                   ("seller", seller, seller_name), ("commune", commune, commune_name)):
+            if value is None:
+                continue
+            entry = counts[name].setdefault(value, [None, 0])
+            if label is not None and (entry[0] is None or label > entry[0]):
+                entry[0] = label
+            entry[1] += n
+        if price_range is not None:
+            buckets[price_range] = buckets.get(price_range, 0) + n
+    if not total:
+        return 0, {}
     facets: dict[str, list[FacetValue]] = {}
-    for name, (value, label) in columns.items():
-        statement = (select(value, func.max(label), func.count(SearchEntry.id))
-                     .where(*conditions, value.is_not(None)).group_by(value)
-                     .order_by(func.count(SearchEntry.id).desc(), value))
-        facets[name] = [FacetValue(str(v), str(lab), int(n)) for v, lab, n in session.execute(statement)]
-    bucket = _price_range().label("bucket")
-    statement = (select(bucket, func.count(SearchEntry.id))
-                 .where(*conditions, SearchEntry.price.is_not(None)).group_by(bucket))
-    counts = {key: int(n) for key, n in session.execute(statement)}
-    facets["price_range"] = [FacetValue(key, key, counts[key]) for key, _l, _h in PRICE_RANGES if key in counts]
-    return facets
+    for name in _FACET_COLUMNS:
+        ordered = sorted(counts[name].items(), key=lambda item: (-item[1][1], item[0]))
+        facets[name] = [FacetValue(str(value), str(label), int(n)) for value, (label, n) in ordered]
+    facets["price_range"] = [FacetValue(key, key, buckets[key]) for key, _l, _h in PRICE_RANGES if key in buckets]
+    return total, facets
 
 
 def _row(doc: SearchDocument) -> dict[str, Any]:
