@@ -75,6 +75,8 @@ def _seed(app, url: str) -> list[int]:  # type: ignore[no-untyped-def]
                 batch = []
         backend.index(session, batch)
         session.commit()
+        backend.refresh_statistics(session)  # as `search reindex` does after a bulk load
+        session.commit()
     return tenant_ids
 
 

@@ -111,6 +111,7 @@ def search_reindex(slug: str | None) -> None:
     from sqlalchemy import select
 
     from service.search.indexing import reindex
+    from service.search.sql import SqlBackend
     from service.tenants.models import Tenant
     from service.tenants.services import get_tenant_or_404
 
@@ -124,5 +125,7 @@ def search_reindex(slug: str | None) -> None:
         with click.progressbar(tenants, label="Indexing", item_show_func=lambda t: t.slug if t else None) as bar:
             for tenant in bar:
                 count += reindex(session, tenant)
+        session.commit()
+        SqlBackend().refresh_statistics(session)
         session.commit()
     click.echo(f"indexed {count} documents")

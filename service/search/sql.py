@@ -77,6 +77,12 @@ class SqlBackend:
                 table.c.tenant_id == doc.tenant_id, table.c.kind == doc.kind, table.c.object_id == doc.object_id))
         connection.execute(insert(table), [_row(doc) for doc in docs])
 
+    def refresh_statistics(self, session: Session) -> None:
+        """After a bulk (re)index: PostgreSQL's planner needs fresh statistics to combine the tenant index
+        with the full-text and trigram indexes (without them it filters every row of the commune)."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(sql_text("ANALYZE search_entries"))
+
     def remove(self, session: Session, kind: str, ids: Sequence[int]) -> None:
         if ids:
             session.execute(delete(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.object_id.in_(ids)))
