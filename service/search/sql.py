@@ -100,20 +100,20 @@ class SqlBackend:
             match = self._fuzzy(session, words)
             total, facets = _count_and_facets(session, match, filters)
 
-        page = max(query.page, 1)
-        per_page = max(1, min(query.per_page, 100))
-        hits: list[SearchHit] = []
-        if total:
-            statement = match.select(SearchEntry, match.score.label("score")).where(*filters)
-            statement = statement.order_by(*_order(query.sort if words else _no_relevance(query.sort), match.score))
-            rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-            hits = [_hit(entry, float(row_score or 0.0)) for entry, row_score in rows]
-        return SearchResult(hits=hits, total=total, page=page, per_page=per_page, facets=facets)
+        hits = _page(session, match, filters, query, bool(words)) if total else []
+        return SearchResult(hits=hits, total=total, page=max(query.page, 1), per_page=_per_page(query),
+                            facets=facets)
 
     def suggest(self, session: Session, prefix: str, limit: int = 8) -> list[str]:
-        result = self.search(session, SearchQuery(q=prefix, per_page=limit * 2))
+        """The first titles a search would show, without its count and facets (one statement when it hits)."""
+        query = SearchQuery(q=prefix, per_page=limit * 2)
+        words = terms(prefix)
+        match = self._full_text(session, words) if words else _Match([], [], literal(0.0, Float))
+        hits = _page(session, match, [], query, bool(words))
+        if words and not hits:
+            hits = _page(session, self._fuzzy(session, words), [], query, True)
         titles: list[str] = []
-        for hit in result.hits:
+        for hit in hits:
             if hit.title not in titles:
                 titles.append(hit.title)
         return titles[:limit]
@@ -188,6 +188,19 @@ class _Match:
         for target, onclause in self.joins:
             statement = statement.join(target, onclause)
         return statement.where(*self.conditions)
+
+
+def _per_page(query: SearchQuery) -> int:
+    return max(1, min(query.per_page, 100))
+
+
+def _page(session: Session, match: _Match, filters: list[ColumnElement[Any]], query: SearchQuery,
+          relevance: bool) -> list[SearchHit]:
+    per_page = _per_page(query)
+    statement = match.select(SearchEntry, match.score.label("score")).where(*filters)
+    statement = statement.order_by(*_order(query.sort if relevance else _no_relevance(query.sort), match.score))
+    rows = session.execute(statement.limit(per_page).offset((max(query.page, 1) - 1) * per_page)).all()
+    return [_hit(entry, float(row_score or 0.0)) for entry, row_score in rows]
 
 
 def _inner_trigrams(word: str) -> set[str]:
