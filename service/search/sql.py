@@ -11,6 +11,7 @@ session's scope filters it. FTS5 tables are only ever joined to ``SearchEntry``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,7 +153,12 @@ class SqlBackend:
         scores = self._fuzzy_scores_sqlite(session, words, squashed)
         if not scores:
             return _Match([], [literal(False)], literal(0.0, Float))
-        return _Match([], [SearchEntry.id.in_(list(scores))], case(scores, value=SearchEntry.id, else_=0.0))
+        # The scored candidates as one JSON parameter, joined to SearchEntry like the FTS rows.
+        scored = (sql_text("SELECT CAST(key AS INTEGER) AS entry_id, value AS score FROM json_each(:scores)")
+                  .bindparams(scores=json.dumps({str(entry_id): score for entry_id, score in scores.items()}))
+                  .columns(entry_id=Integer, score=Float)
+                  .subquery("fuzzy"))
+        return _Match([(scored, scored.c.entry_id == SearchEntry.id)], [], scored.c.score)
 
     def _fuzzy_scores_sqlite(self, session: Session, words: list[str], squashed: str) -> dict[int, float]:
         candidates: Select[Any] = select(  # type: ignore[assignment]
