@@ -155,11 +155,24 @@ def scoped(session: Session, scope: Scope) -> Iterator[Session]:
             set_scope(session, previous)
 
 
+_owned_cache: tuple[int, frozenset[Table]] = (-1, frozenset())
+
+
+def _owned_tables() -> frozenset[Table]:
+    """Tables of tenant-owned models; recomputed only when a model module adds mappers."""
+    global _owned_cache
+    mappers = Base.registry.mappers
+    if _owned_cache[0] != len(mappers):
+        tables = frozenset(m.local_table for m in mappers if issubclass(m.class_, TenantOwned))
+        _owned_cache = (len(mappers), tables)  # type: ignore[assignment]
+    return _owned_cache[1]
+
+
 def _touches_tenant_owned(state: ORMExecuteState) -> bool:
     if any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers):
         return True
     # A Core SELECT over an ORM subquery (the paginator's COUNT(*)) names no mapper; its tables tell.
-    owned = {mapper.local_table for mapper in Base.registry.mappers if issubclass(mapper.class_, TenantOwned)}
+    owned = _owned_tables()
     return any(isinstance(element, Table) and element in owned for element in visitors.iterate(state.statement))  # type: ignore[arg-type]
 
 
@@ -249,11 +262,7 @@ def rls_statements(table: str) -> list[str]:
 
 
 def tenant_owned_tables() -> list[str]:
-    return sorted(
-        mapper.local_table.name  # type: ignore[attr-defined]
-        for mapper in Base.registry.mappers
-        if issubclass(mapper.class_, TenantOwned)
-    )
+    return sorted(table.name for table in _owned_tables())
 
 
 # ---------------------------------------------------------------------------
