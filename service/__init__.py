@@ -26,9 +26,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import service.models  # noqa: F401  (every model registered before first use)
     from service.core import i18n, web
     from service.core.security import csrf, limiter
+    from service.jobs import delivery
     from service.tenants import web as tenancy
 
     db.init_app(app)
+    delivery.init_app(app)  # after the database: its teardown runs before the session closes
     i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

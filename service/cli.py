@@ -107,14 +107,17 @@ def search_group() -> None:
 @search_group.command("reindex")
 @click.option("--tenant", "slug", help="Commune slug (default: every commune).")
 def search_reindex(slug: str | None) -> None:
-    """Rebuild the search index from the published catalog."""
+    """Rebuild the search index from the published catalog (and Meilisearch's copy, when it is the backend)."""
     from sqlalchemy import select
 
+    from service.search import get_backend
     from service.search.indexing import reindex
+    from service.search.meili import MeiliBackend
     from service.search.sql import SqlBackend
     from service.tenants.models import Tenant
     from service.tenants.services import get_tenant_or_404
 
+    backend = get_backend()
     with _session() as session:
         try:
             tenants = [get_tenant_or_404(session, slug)] if slug else list(
@@ -125,7 +128,73 @@ def search_reindex(slug: str | None) -> None:
         with click.progressbar(tenants, label="Indexing", item_show_func=lambda t: t.slug if t else None) as bar:
             for tenant in bar:
                 count += reindex(session, tenant)
-        session.commit()
+                session.commit()
+                if isinstance(backend, MeiliBackend):
+                    backend.rebuild_tenant(session, tenant.id)
         SqlBackend().refresh_statistics(session)
         session.commit()
     click.echo(f"indexed {count} documents")
+
+
+@search_group.group("settings")
+def search_settings_group() -> None:
+    """The Meilisearch index settings."""
+
+
+@search_settings_group.command("apply")
+def search_settings_apply() -> None:
+    """Create the Meilisearch index if needed and apply its settings (attributes, typos, synonyms)."""
+    from meilisearch.errors import MeilisearchApiError
+
+    from service.search import get_backend
+    from service.search.meili import MeiliBackend, index_settings
+
+    backend = get_backend()
+    if not isinstance(backend, MeiliBackend):
+        raise click.ClickException("search settings apply needs SEARCH_BACKEND=meilisearch and MEILI_URL")
+    backend.apply_settings()
+    settings = index_settings()
+    click.echo(f"index {backend.config.index}: {len(settings['searchableAttributes'])} searchable, "
+               f"{len(settings['filterableAttributes'])} filterable, {len(settings['sortableAttributes'])} sortable "
+               f"attributes, {len(settings['synonyms'])} synonyms")
+    try:
+        click.echo(f"browser search key (signs tenant tokens): {backend.search_key()[0]}")
+    except MeilisearchApiError as error:  # an instance without a master key has no keys at all
+        click.echo(f"no browser search key: {error}")
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Side effects waiting to be delivered (search pushes, webhooks, emails)."""
+
+
+@outbox_group.command("relay")
+@click.option("--forever", is_flag=True, help="Keep relaying (a worker process) instead of draining once.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls when idle.")
+def outbox_relay(forever: bool, interval: float) -> None:
+    """Deliver the due messages of the outbox."""
+    import time
+
+    from service.jobs import outbox
+
+    with _session() as session:
+        while True:
+            report = outbox.drain(session)
+            if report.handled or not forever:
+                click.echo(f"delivered {report.delivered}, to retry {report.retried}, dead {report.dead}")
+            if not forever:
+                return
+            time.sleep(interval)
+
+
+@outbox_group.command("status")
+def outbox_status() -> None:
+    """Count pending and dead messages per topic."""
+    from service.jobs import outbox
+
+    with _session() as session:
+        rows = outbox.status(session)
+    if not rows:
+        click.echo("outbox is empty")
+    for topic, pending, dead in rows:
+        click.echo(f"{topic:<24} pending {pending:>6}  dead {dead:>6}")

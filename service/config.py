@@ -49,6 +49,17 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance_path / 'xaso.db'}"),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "sql"),
+        "MEILI_URL": env.get("MEILI_URL", ""),
+        "MEILI_KEY": env.get("MEILI_KEY", ""),
+        "MEILI_INDEX": env.get("MEILI_INDEX", "xaso_documents"),
+        "MEILI_TIMEOUT": int(env.get("MEILI_TIMEOUT", "5")),
+        # Where browsers send tenant-token searches (defaults to MEILI_URL), and the search-only key
+        # that signs them (found or created by name when not given).
+        "MEILI_PUBLIC_URL": env.get("MEILI_PUBLIC_URL", ""),
+        "MEILI_SEARCH_KEY": env.get("MEILI_SEARCH_KEY", ""),
+        "MEILI_SEARCH_KEY_UID": env.get("MEILI_SEARCH_KEY_UID", ""),
+        # inline: relay the outbox right after the request that wrote it; worker: only `xaso outbox relay`.
+        "OUTBOX_DELIVERY": env.get("OUTBOX_DELIVERY", "inline"),
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local"),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance_path / "media")),
         # Hosts like cam-thanh.xaso.vn resolve to the commune; empty disables host routing.

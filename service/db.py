@@ -105,6 +105,7 @@ class Scope:
 
 PLATFORM = Scope(None)
 _SCOPE_KEY = "xaso_scope"
+SEARCH_BACKEND_INFO = "xaso_search_backend"
 
 
 class TenantScopeError(RuntimeError):
@@ -286,9 +287,10 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, info: dict[str, Any] | None = None) -> None:
         self.engine = make_engine(url)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # ``info`` is copied into every session: settings that flush hooks need without an app context.
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info=info or {})
 
     def session(self, scope: Scope | None = None) -> Session:
         session = self.sessionmaker()
@@ -298,7 +300,7 @@ class Database:
 
 
 def init_app(app: Flask) -> Database:
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"], {SEARCH_BACKEND_INFO: app.config["SEARCH_BACKEND"]})
     app.extensions["xaso_db"] = database
 
     @app.teardown_appcontext

@@ -6,12 +6,18 @@ from flask import current_app
 
 from service.search.backend import SearchBackend
 
+BACKENDS = ("sql", "meilisearch")
+
 
 def get_backend() -> SearchBackend:
-    """The backend chosen by ``SEARCH_BACKEND`` (only ``sql``, the embedded default, so far)."""
-    from service.search.sql import SqlBackend
-
+    """The backend chosen by ``SEARCH_BACKEND``: ``sql`` (the embedded default) or ``meilisearch``."""
     name = current_app.config.get("SEARCH_BACKEND", "sql")
-    if name != "sql":
-        raise RuntimeError(f"unknown SEARCH_BACKEND {name!r}")
-    return SqlBackend()
+    if name == "sql":
+        from service.search.sql import SqlBackend
+
+        return SqlBackend()
+    if name == "meilisearch":
+        from service.search.meili import MeiliBackend, MeiliConfig
+
+        return MeiliBackend(MeiliConfig.from_app())
+    raise RuntimeError(f"unknown SEARCH_BACKEND {name!r} (one of {', '.join(BACKENDS)})")

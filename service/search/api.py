@@ -10,10 +10,17 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from service.db import get_session
+from service.core.errors import NotFound
+from service.db import current_tenant_id, get_session
 from service.search import get_backend
 from service.search.backend import SearchQuery
-from service.search.schemas import SearchArgsSchema, SearchResultSchema, SuggestArgsSchema, SuggestionsSchema
+from service.search.schemas import (
+    SearchArgsSchema,
+    SearchResultSchema,
+    SearchTokenSchema,
+    SuggestArgsSchema,
+    SuggestionsSchema,
+)
 from service.tenants.api import API_PREFIX, COMMUNE_PARAMETER, COMMUNE_PREFIX, api_blueprint, errors
 
 commune_blp = api_blueprint("api_search", __name__, COMMUNE_PREFIX, "Search a commune's catalog")
@@ -49,6 +56,25 @@ def search_commune(args: dict[str, Any]) -> Any:
 def suggest_commune(args: dict[str, Any]) -> Any:
     """Autocomplete titles for what was typed so far"""
     return _suggest(args)
+
+
+@commune_blp.route("/search/token", parameters=COMMUNE)
+@commune_blp.response(200, SearchTokenSchema)
+@errors(commune_blp, 404)
+def search_token() -> Any:
+    """A tenant token for searching the commune straight from the browser
+
+    Only with the Meilisearch backend: the token, signed with a search-only key, can search
+    this commune's documents and nothing else (its search rules filter on the commune), and
+    expires after an hour. Answers 404 `browser_search_unavailable` on the built-in SQL search.
+    """
+    from service.search.meili import MeiliBackend
+
+    backend = get_backend()
+    if not isinstance(backend, MeiliBackend):
+        raise NotFound("Browser-side search needs the Meilisearch backend; use the search endpoint.",
+                       code="browser_search_unavailable")
+    return backend.tenant_token(current_tenant_id(get_session()))
 
 
 @portal_blp.route("/search")

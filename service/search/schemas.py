@@ -75,3 +75,10 @@ class SearchResultSchema(Schema):
 
 class SuggestionsSchema(Schema):
     data = fields.List(fields.String(), required=True)
+
+
+class SearchTokenSchema(Schema):
+    host = fields.String(required=True, metadata={"description": "Meilisearch URL for the browser"})
+    index = fields.String(required=True)
+    token = fields.String(required=True, metadata={"description": "Tenant token (JWT), search only"})
+    expires_at = fields.DateTime(required=True)

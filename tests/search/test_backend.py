@@ -132,3 +132,19 @@ def test_cli_reindex_one_commune_or_all(app, world, tmp_path, database_url):
     assert _search(app, PLATFORM, q="gio tre").total == 2
     result = CliRunner().invoke(main, ["search", "reindex", "--tenant", "nowhere"], env=env)
     assert result.exit_code != 0
+
+
+def test_renaming_a_seller_or_the_commune_reindexes_their_products(app, world):
+    from service.tenants.models import Tenant
+
+    with database(app).session(Scope(world.a.id)) as session:
+        seller = catalog.get_seller(session, world.a.sellers["own"])
+        catalog.update_seller(session, SYSTEM, seller, {"name": "Cơ sở Nước mắm Hai Hùng"})
+        session.commit()
+        assert _titles(backend.search(session, SearchQuery(q="hai hung"))) == ["Nước mắm cá cơm"]
+        session.get(Tenant, world.a.id).name = "Xã Cẩm Thanh"
+        session.commit()
+        names = set(session.scalars(select(SearchEntry.commune_name)))
+    assert names == {"Xã Cẩm Thanh"}
+    result = _search(app, PLATFORM, q="gio tre")
+    assert {f.label for f in result.facets["commune"]} == {"Xã Cẩm Thanh", "Nam Phước"}

@@ -1,0 +1,1 @@
+"""Background work: the transactional outbox and the jobs that deliver it."""
