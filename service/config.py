@@ -61,7 +61,21 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # inline: relay the outbox right after the request that wrote it; worker: only `xaso outbox relay`.
         "OUTBOX_DELIVERY": env.get("OUTBOX_DELIVERY", "inline"),
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local"),
+        # STORAGE_BACKEND=s3: the bucket (required), a key prefix, and either a public base URL (CDN)
+        # that pages link to or, when empty, presigned GET URLs valid for S3_PRESIGN_SECONDS.
+        "S3_BUCKET": env.get("S3_BUCKET", ""),
+        "S3_PREFIX": env.get("S3_PREFIX", ""),
+        "S3_REGION": env.get("S3_REGION", "ap-southeast-1"),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),
+        "S3_PUBLIC_BASE_URL": env.get("S3_PUBLIC_BASE_URL", ""),
+        "S3_PRESIGN_SECONDS": int(env.get("S3_PRESIGN_SECONDS", "3600")),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance_path / "media")),
+        # Uploads: 15 MB and 64 megapixels cover any phone photo; more is refused with a clear message.
+        "MEDIA_MAX_BYTES": int(env.get("MEDIA_MAX_BYTES", str(15 * 1024 * 1024))),
+        "MEDIA_MAX_PIXELS": int(env.get("MEDIA_MAX_PIXELS", str(64_000_000))),
+        "MEDIA_MAX_PER_OWNER": int(env.get("MEDIA_MAX_PER_OWNER", "8")),
+        # inline: variants are made in the upload request; background: by the outbox relay / worker.
+        "MEDIA_PROCESSING": env.get("MEDIA_PROCESSING", "inline"),
         # Hosts like cam-thanh.xaso.vn resolve to the commune; empty disables host routing.
         "TENANT_BASE_DOMAIN": env.get("TENANT_BASE_DOMAIN", ""),
         "BABEL_DEFAULT_LOCALE": "vi",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, abort, current_app, request, send_from_directory
+from flask import Blueprint, Flask, abort, current_app, request, send_file
 from flask_babel import gettext
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
-from werkzeug.utils import safe_join
 
 from service.core.api import handle_app_error, http_error_body, render_error
 from service.core.clock import format_local
@@ -17,9 +16,11 @@ from service.core.errors import AppError
 from service.core.i18n import current_language, localized
 from service.core.money import format_vnd
 from service.db import TenantScopeError, get_session
+from service.media.storage import PUBLIC_CACHE_CONTROL, InvalidMediaKey, LocalStorage
 
 health_bp = Blueprint("health", __name__)
 media_bp = Blueprint("media", __name__)
+PUBLIC_MAX_AGE = 365 * 24 * 3600
 
 
 @health_bp.get("/healthz")
@@ -36,13 +37,32 @@ def readyz() -> Any:
     return {"status": "ok"}
 
 
+# Only types our pipeline stores; anything else goes out as opaque bytes (never as HTML or SVG script).
+MEDIA_TYPES = {
+    ".webp": "image/webp",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".avif": "image/avif",
+}
+
+
 @media_bp.get("/media/<path:key>")
 def media(key: str) -> Any:
-    root = current_app.config["MEDIA_ROOT"]
-    if safe_join(root, key) is None:
+    """Public local media. Keys are names, not paths: traversal and the private area are 404, like a miss."""
+    storage = LocalStorage(current_app.config["MEDIA_ROOT"])
+    try:
+        path = storage.public_path(key)
+    except InvalidMediaKey:
         abort(404)
-    response = send_from_directory(root, key, max_age=365 * 24 * 3600)
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    if not path.is_file():
+        abort(404)
+    mimetype = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    # Conditional: ETag and Last-Modified answer revalidations with 304 (and Range requests work).
+    response = send_file(path.absolute(), mimetype=mimetype, max_age=PUBLIC_MAX_AGE, conditional=True, etag=True)
+    response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
