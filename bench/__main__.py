@@ -1,7 +1,8 @@
 """Run every benchmark: ``python -m bench``."""
 
-from bench import catalog_listing, search
+from bench import catalog_listing, media, search
 
 if __name__ == "__main__":
     catalog_listing.main()
     search.main()
+    media.main()
