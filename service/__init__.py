@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from service.core import i18n, web
     from service.core.security import csrf, limiter
     from service.jobs import delivery
+    from service.media import web as media_web
     from service.tenants import web as tenancy
 
     db.init_app(app)
@@ -36,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     tenancy.init_app(app)
     web.init_app(app)
+    media_web.init_app(app)
     _register_blueprints(app)
     return app
 

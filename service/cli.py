@@ -45,9 +45,10 @@ def demo_group() -> None:
 def demo_load(reset: bool) -> None:
     """Load the demo communes (idempotent) and print their sign-ins."""
     from service.demo import load_demo
+    from service.media.storage import get_storage
 
     with _session() as session:
-        logins = load_demo(session, current_app.config["MEDIA_ROOT"], reset=reset)
+        logins = load_demo(session, get_storage(), reset=reset)
         session.commit()
     click.echo(f"Demo sign-ins (password for all: {logins.password}):")
     for email, what in logins.accounts:

@@ -4,7 +4,8 @@
 workflow), each commune under its own scope, so the demo exercises the same rules as
 real use: assisted listings are made by the volunteer for households that consented and
 leave an audit trail, products go draft → pending review → published. It is idempotent:
-a commune that already exists (by slug) is left alone; only missing images are redrawn.
+a commune that already exists (by slug) is left alone. Covers are drawn and uploaded
+through the media pipeline like a seller's photos, so they have real variants.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -24,6 +24,9 @@ from service.catalog import services as catalog
 from service.catalog.models import Seller
 from service.core.text import slugify
 from service.db import PLATFORM, Base, Scope, TenantOwned, scoped, utcnow
+from service.media import services as media
+from service.media.services import UploadPolicy
+from service.media.storage import Storage
 from service.placeholder_images import commune_cover, product_cover
 from service.tenants.models import Role, Tenant
 from service.tenants.services import SYSTEM, Actor, add_member, create_tenant
@@ -94,12 +97,6 @@ class CommuneSpec:
     def email(self, role: Role) -> str:
         return f"{role.value}@{self.slug}.{DEMO_DOMAIN}"
 
-    @property
-    def cover_key(self) -> str:
-        return f"demo/{self.slug}/cover.jpg"
-
-    def product_key(self, product: ProductSpec) -> str:
-        return f"demo/{self.slug}/{slugify(product.title_vi)}.jpg"
 
 
 def _certificate(commune: str, title: str) -> str:
@@ -517,7 +514,12 @@ def demo_logins() -> DemoLogins:
     return logins
 
 
-def load_demo(session: Session, media_root: str | Path, reset: bool = False) -> DemoLogins:
+# The demo's photos are made while it loads, whatever MEDIA_PROCESSING says.
+DEMO_UPLOADS = UploadPolicy(max_bytes=15 * 1024 * 1024, max_pixels=64_000_000, max_per_owner=8,
+                            process_inline=True)
+
+
+def load_demo(session: Session, storage: Storage, reset: bool = False) -> DemoLogins:
     """Create the demo communes that do not exist yet; the caller commits."""
     with scoped(session, PLATFORM):
         if reset:
@@ -525,8 +527,7 @@ def load_demo(session: Session, media_root: str | Path, reset: bool = False) -> 
         _user(session, PLATFORM_ADMIN_EMAIL, "Sở Công Thương (demo)", platform_admin=True)
         for spec in COMMUNES:
             if session.scalar(select(Tenant.id).where(Tenant.slug == spec.slug)) is None:
-                _load_commune(session, spec)
-            _draw_images(spec, media_root)
+                _load_commune(session, storage, spec)
         session.flush()
     return demo_logins()
 
@@ -559,11 +560,11 @@ def _user(session: Session, email: str, name: str, platform_admin: bool = False)
     return user
 
 
-def _load_commune(session: Session, spec: CommuneSpec) -> None:
+def _load_commune(session: Session, storage: Storage, spec: CommuneSpec) -> None:
     tenant = create_tenant(
         session, slug=spec.slug, name=spec.name, district=spec.district, province=spec.province,
         tagline_vi=spec.tagline_vi, tagline_en=spec.tagline_en, story_vi=spec.story_vi,
-        story_en=spec.story_en, primary_color=spec.color, cover_key=spec.cover_key,
+        story_en=spec.story_en, primary_color=spec.color,
     )
     users: dict[Role, User] = {}
     for role in Role:
@@ -572,6 +573,10 @@ def _load_commune(session: Session, spec: CommuneSpec) -> None:
     actors = {role: Actor(user=user, role=role) for role, user in users.items()}
 
     with scoped(session, Scope(tenant.id)):
+        cover = media.upload(session, storage, DEMO_UPLOADS,
+                             commune_cover(spec.name, f"{spec.district}, {spec.province}", spec.color), "cover.jpg")
+        cover.alt_vi, cover.alt_en = f"Phong cảnh {spec.name}", f"Landscape of {spec.name}"
+        tenant.cover_key = cover.key
         categories = {
             key: catalog.create_category(session, SYSTEM, {"name_vi": vi, "name_en": en, "position": i})
             for i, (key, vi, en) in enumerate(spec.categories)
@@ -602,13 +607,18 @@ def _load_commune(session: Session, spec: CommuneSpec) -> None:
                 "seller_id": sellers[p.seller].id, "category_id": categories[p.category].id,
                 "title_vi": p.title_vi, "title_en": p.title_en,
                 "description_vi": p.description_vi, "description_en": p.description_en,
-                "price": p.price, "unit": p.unit, "stock": p.stock, "cover_key": spec.product_key(p),
+                "price": p.price, "unit": p.unit, "stock": p.stock,
             }
             if p.stars is not None:
                 year = p.year or 2022
                 data |= {"ocop_stars": p.stars, "ocop_certificate_year": year,
                          "ocop_certificate_number": _certificate(spec.slug, p.title_vi)}
             product = catalog.create_product(session, lister, data)
+            photo = product_cover(p.title_vi, seller_spec.name, spec.color)
+            image = catalog.add_product_image(session, lister, storage, DEMO_UPLOADS, product, photo,
+                                              f"{slugify(p.title_vi)}.jpg")
+            catalog.update_product_image(session, lister, product, image.asset_id,
+                                         {"alt_vi": p.title_vi, "alt_en": p.title_en})
             if p.featured:
                 catalog.update_product(session, actors[Role.EDITOR], product, {"is_featured": True})
             if p.status in ("pending", "published"):
@@ -618,14 +628,3 @@ def _load_commune(session: Session, spec: CommuneSpec) -> None:
                 # Spread publication over the past weeks so "newest first" has a meaningful order.
                 product.published_at = now - timedelta(hours=7 * (len(spec.products) - index))
         session.flush()
-
-
-def _draw_images(spec: CommuneSpec, media_root: str | Path) -> None:
-    root = Path(media_root)
-    if not (root / spec.cover_key).exists():
-        commune_cover(root, spec.cover_key, spec.name, f"{spec.district}, {spec.province}", spec.color)
-    sellers = {s.key: s.name for s in spec.sellers}
-    for p in spec.products:
-        key = spec.product_key(p)
-        if not (root / key).exists():
-            product_cover(root, key, p.title_vi, sellers[p.seller], spec.color)

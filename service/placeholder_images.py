@@ -1,13 +1,14 @@
 """Generated placeholder images (demo covers) stored under the media root.
 
-Small on purpose: the media module (uploads, variants, S3) comes later. Images are written
-to ``<media_root>/<key>`` and served by the ``/media/<key>`` route.
+They are returned as JPEG bytes and uploaded through the media pipeline like any photo, so
+the demo shows real variants.
 """
 
 from __future__ import annotations
 
 import colorsys
 import hashlib
+import io
 from functools import cache
 from pathlib import Path
 
@@ -89,16 +90,14 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[
     return lines
 
 
-def _save(image: Image.Image, media_root: str | Path, key: str) -> Path:
-    path = Path(media_root) / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    image.save(tmp, "JPEG", quality=80, optimize=False)
-    tmp.replace(path)
-    return path
+def _jpeg(image: Image.Image) -> bytes:
+    """Like a phone's photo: a JPEG that goes through the upload pipeline as any other."""
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
 
 
-def commune_cover(media_root: str | Path, key: str, name: str, subtitle: str, color: str) -> Path:
+def commune_cover(name: str, subtitle: str, color: str) -> bytes:
     """1600×900 gradient in the commune's colour with its name."""
     size = (1600, 900)
     base = hex_to_rgb(color)
@@ -112,11 +111,10 @@ def commune_cover(media_root: str | Path, key: str, name: str, subtitle: str, co
     title = _font(120)
     draw.text((100, 560), _printable(name), font=title, fill=(255, 255, 255))
     draw.text((104, 720), _printable(subtitle), font=_font(48, bold=False), fill=(240, 240, 240))
-    return _save(image, media_root, key)
+    return _jpeg(image)
 
 
-def product_cover(media_root: str | Path, key: str, title: str, caption: str = "",
-                  base_color: str | None = None) -> Path:
+def product_cover(title: str, caption: str = "", base_color: str | None = None) -> bytes:
     """800×600 card: a colour of its own, big initials, the product name."""
     size = (800, 600)
     rgb = color_for(title, base_color)
@@ -132,4 +130,4 @@ def product_cover(media_root: str | Path, key: str, title: str, caption: str = "
         y += 52
     if caption:
         draw.text((400, 570), _printable(caption), font=_font(24, bold=False), fill=(250, 250, 250), anchor="mb")
-    return _save(image, media_root, key)
+    return _jpeg(image)

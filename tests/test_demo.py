@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from service.catalog import services as catalog
 from service.catalog.models import Category, Product, ProductStatus, Seller
 from service.db import PLATFORM, Scope, database, scoped
 from service.demo import COMMUNES, DEMO_PASSWORD, load_demo
+from service.media.models import MediaAsset
+from service.media.storage import LocalStorage
 from service.tenants.models import Membership, Role, Tenant
 from service.tenants.services import SYSTEM, create_tenant
 
@@ -30,7 +33,7 @@ def _counts(session) -> dict[str, int]:
 
 def _load(app, media: Path, reset: bool = False):
     with database(app).session(PLATFORM) as session:
-        logins = load_demo(session, media, reset=reset)
+        logins = load_demo(session, LocalStorage(media), reset=reset)
         session.commit()
     return logins
 
@@ -58,9 +61,9 @@ def test_demo_content_images_and_idempotence(app, tmp_path):
         assert {"cam-thanh", "nam-phuoc", "binh-loi"} <= slugs
         for tenant in session.scalars(select(Tenant)):
             assert tenant.tagline_vi and tenant.tagline_en and tenant.story_vi.count("\n\n") >= 1
-            assert tenant.cover_key and (media / tenant.cover_key).is_file()
-            with Image.open(media / tenant.cover_key) as image:
-                assert image.size == (1600, 900)
+            cover = session.scalars(select(MediaAsset).where(MediaAsset.key == tenant.cover_key)).one()
+            assert (cover.width, cover.height) == (1600, 900) and cover.alt_vi and cover.alt_en
+            assert sorted({v["width"] for v in cover.variants}) == [320, 800, 1600]
 
         products = list(session.scalars(select(Product)))
         assert all(_has_vietnamese_marks(p.title_vi) for p in products)
@@ -70,12 +73,18 @@ def test_demo_content_images_and_idempotence(app, tmp_path):
         assert all(p.ocop_certificate_number and p.ocop_certificate_year for p in products if p.ocop_stars)
         assert any(p.is_featured for p in products)
         keys = [p.cover_key for p in products]
-        assert len(set(keys)) == len(keys)
-        for product in products:
-            assert product.cover_key.startswith("demo/") and product.cover_key.endswith(".jpg")
-            with Image.open(media / product.cover_key) as image:
-                assert image.format == "JPEG" and image.size == (800, 600)
-                image.verify()
+        assert len(set(keys)) == len(keys) and all(keys)
+        # Every product photo went through the pipeline: real WebP and JPEG variants on disk.
+        assets = {asset.key: asset for asset in session.scalars(select(MediaAsset).where(MediaAsset.key.in_(keys)))}
+        assert set(assets) == set(keys)
+        for asset in assets.values():
+            assert asset.is_ready and (asset.width, asset.height) == (800, 600) and asset.alt_vi
+            assert sorted((v["width"], v["format"]) for v in asset.variants) == [
+                (320, "jpeg"), (320, "webp"), (800, "jpeg"), (800, "webp")]
+        variant = next(iter(assets.values())).variants[0]
+        with Image.open(media / variant["key"]) as image:
+            assert image.width == variant["width"]
+            image.verify()
 
         # Households without a smartphone: consent recorded, listings made by the volunteer.
         assisted = list(session.scalars(select(Seller).where(Seller.assisted_listing_consent.is_(True))))
@@ -98,18 +107,13 @@ def test_demo_content_images_and_idempotence(app, tmp_path):
         assert logins.password == DEMO_PASSWORD
 
     # Second run: nothing changes, images are left as they are.
-    image_path = media / "demo" / "cam-thanh" / "cover.jpg"
-    mtime = image_path.stat().st_mtime_ns
+    files = sorted(path for path in media.rglob("*") if path.is_file())
+    mtimes = [path.stat().st_mtime_ns for path in files]
     again = _load(app, media)
     with database(app).session(PLATFORM) as session:
         assert _counts(session) == counts
     assert again.accounts == logins.accounts
-    assert image_path.stat().st_mtime_ns == mtime
-
-    # Missing images are redrawn (a wiped media folder, say).
-    image_path.unlink()
-    _load(app, media)
-    assert image_path.is_file()
+    assert [path.stat().st_mtime_ns for path in files] == mtimes
 
 
 def test_demo_reset_recreates_demo_and_keeps_other_communes(app, tmp_path):
@@ -141,11 +145,11 @@ def test_demo_reset_recreates_demo_and_keeps_other_communes(app, tmp_path):
 
 
 def test_demo_pages_render(app, tmp_path):
-    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
-    _load(app, app.config["MEDIA_ROOT"])
+    _load(app, Path(app.config["MEDIA_ROOT"]))
     client = app.test_client()
     home = client.get("/c/cam-thanh/")
     assert home.status_code == 200
-    assert "Cẩm Thanh" in home.get_data(as_text=True)
-    cover = client.get("/media/demo/cam-thanh/cover.jpg")
+    html = home.get_data(as_text=True)
+    assert "Cẩm Thanh" in html and 'type="image/webp"' in html
+    cover = client.get(re.search(r'<img src="([^"]+\.jpg)"', html).group(1))
     assert cover.status_code == 200 and cover.mimetype == "image/jpeg"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from service.audit.services import list_entries
 from service.catalog import services as catalog
@@ -25,6 +26,9 @@ from service.catalog.schemas import (
 from service.core.errors import AppError, Conflict
 from service.core.money import format_vnd, parse_vnd
 from service.db import get_session
+from service.media.services import UploadPolicy
+from service.media.storage import get_storage
+from service.media.web import read_upload
 from service.tenants.admin import (
     ADMIN_PREFIX,
     PER_PAGE,
@@ -69,6 +73,21 @@ STATUS_DONE = {
     "reject": lazy_gettext("“%(title)s” was sent back to the seller with your note."),
     "archive": lazy_gettext("“%(title)s” was archived."),
     "restore": lazy_gettext("“%(title)s” was restored as a draft."),
+}
+IMAGE_PROBLEMS = {
+    "file_missing": lazy_gettext("Choose a photo to upload."),
+    "unsupported_image": lazy_gettext("This is not a JPEG, PNG or WebP photo."),
+    "image_too_large": lazy_gettext("The file is too large (at most %(mb)d MB)."),
+    "image_too_many_pixels": lazy_gettext("The photo has too many pixels; send a smaller one."),
+    "image_damaged": lazy_gettext("The file is damaged or incomplete; take or send the photo again."),
+    "too_many_images": lazy_gettext("A listing has at most %(max)d photos; remove one first."),
+}
+IMAGE_DONE = {
+    "alt": lazy_gettext("Photo description saved."),
+    "cover": lazy_gettext("Cover photo changed."),
+    "up": lazy_gettext("Photo moved."),
+    "down": lazy_gettext("Photo moved."),
+    "remove": lazy_gettext("Photo removed."),
 }
 CATEGORY_HINTS = {
     "name_vi": lazy_gettext("Enter the category name in Vietnamese."),
@@ -167,12 +186,15 @@ def new_product() -> Any:
     return _product_page("admin/products/form.html", 422, values=values, errors=errors, product=None)
 
 
-def _edit_page(product: Product, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Any:
+def _edit_page(product: Product, values: dict[str, Any], errors: dict[str, str], status: int = 200,
+               image_problems: list[str] | None = None) -> Any:
     session = get_session()
     actor = current_actor()
     history = list_entries(session, object_type="product", object_id=product.id, per_page=10)
     return _product_page("admin/products/form.html", status, product=product, values=values, errors=errors,
-                         actions=catalog.available_actions(actor, product), history=history)
+                         actions=catalog.available_actions(actor, product), history=history,
+                         images=catalog.product_images(session, product), image_problems=image_problems or [],
+                         upload_policy=UploadPolicy.from_config(current_app.config))
 
 
 @catalog_admin.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -193,6 +215,70 @@ def edit_product(product_id: int) -> Any:
             return saved(gettext("Listing saved."), "catalog_admin.edit_product", product_id=product.id)
     form_failed()
     return _edit_page(product, values, errors, 422)
+
+
+def _image_problem(error: AppError, policy: UploadPolicy) -> str:
+    message = IMAGE_PROBLEMS.get(error.code)
+    if message is None:
+        return error.message
+    return str(message) % {"mb": policy.max_bytes // (1024 * 1024), "max": policy.max_per_owner}
+
+
+@catalog_admin.post("/products/<int:product_id>/images")
+@commune_member_required
+def upload_product_images(product_id: int) -> Any:
+    """Several photos at once from a phone: each good one is kept even when another is refused."""
+    session = get_session()
+    actor = current_actor()
+    product = catalog.get_manageable_product(session, actor, product_id)
+    policy = UploadPolicy.from_config(current_app.config)
+    storage = get_storage()
+    files: list[FileStorage | None] = [file for file in request.files.getlist("file") if file.filename] or [None]
+    added, problems = 0, []
+    for file in files:
+        try:
+            with session.begin_nested():
+                catalog.add_product_image(session, actor, storage, policy, product, read_upload(file, policy),
+                                          file.filename or "" if file else "")
+            added += 1
+        except AppError as error:
+            if error.status in (401, 403, 404):
+                raise
+            name = f"{file.filename}: " if file and file.filename else ""
+            problems.append(name + _image_problem(error, policy))
+    if not problems:
+        return saved(gettext("Photos added: %(num)d.", num=added), "catalog_admin.edit_product",
+                     product_id=product.id)
+    session.commit()  # the good photos stay
+    if added:
+        flash(gettext("Photos added: %(num)d.", num=added), "success")
+    return _edit_page(product, _product_values(product), {}, 422, image_problems=problems)
+
+
+@catalog_admin.post("/products/<int:product_id>/images/<int:image_id>")
+@commune_member_required
+def product_image(product_id: int, image_id: int) -> Any:
+    """One button or form of a photo: alt text, cover, move up or down, remove."""
+    session = get_session()
+    actor = current_actor()
+    product = catalog.get_manageable_product(session, actor, product_id)
+    operation = request.form.get("op", "")
+    if operation not in IMAGE_DONE:
+        raise Conflict(gettext("Unknown photo action."), code="unknown_action")
+    if operation == "remove":
+        catalog.remove_product_image(session, actor, product, image_id)
+    else:
+        position = next((image.position for image in catalog.product_images(session, product)
+                         if image.asset_id == image_id), 0)
+        changes: dict[str, dict[str, Any]] = {
+            "alt": {"alt_vi": request.form.get("alt_vi", ""), "alt_en": request.form.get("alt_en", "")},
+            "cover": {"position": 0},
+            "up": {"position": max(position - 1, 0)},
+            "down": {"position": position + 1},
+        }
+        data = changes[operation]
+        catalog.update_product_image(session, actor, product, image_id, data)
+    return saved(str(IMAGE_DONE[operation]), "catalog_admin.edit_product", product_id=product.id)
 
 
 @catalog_admin.post("/products/<int:product_id>/status")

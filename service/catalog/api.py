@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from service.accounts.models import User
@@ -38,6 +39,10 @@ from service.catalog.schemas import (
 from service.core.errors import Forbidden, Invalid, NotFound
 from service.core.pagination import Page, clamp
 from service.db import get_session
+from service.media.schemas import ImageFormSchema, ImageListSchema, ImageOutSchema, ImagePatchSchema, ImageUploadSchema
+from service.media.services import UploadPolicy
+from service.media.storage import get_storage
+from service.media.web import read_upload
 from service.tenants.api import BEARER, COMMUNE_PARAMETER, COMMUNE_PREFIX, api_blueprint, errors, member_actor
 from service.tenants.services import Actor
 from service.tenants.web import current_actor
@@ -167,6 +172,82 @@ def change_product_status(data: dict[str, Any], product_id: int) -> Any:
     product = catalog.get_manageable_product(session, actor, product_id)
     catalog.change_status(session, actor, product, data["action"], data.get("note") or "")
     return _commit_and_reload(product)
+
+
+# ---------------------------------------------------------------------------
+# Product images
+
+
+def _upload_policy() -> UploadPolicy:
+    return UploadPolicy.from_config(current_app.config)
+
+
+@products_blp.route("/products/<int:product_id>/images", parameters=COMMUNE)
+@products_blp.response(200, ImageListSchema)
+@products_blp.doc(security=[{}, *BEARER])
+@errors(products_blp, 404)
+def list_product_images(product_id: int) -> Any:
+    """A product's photos, cover first, each with its WebP and JPEG variants"""
+    return {"data": catalog.product_images(get_session(), _visible_product(product_id))}
+
+
+@products_blp.route("/products/<int:product_id>/images", methods=["POST"], parameters=COMMUNE,
+                    endpoint="add_product_image")
+@products_blp.arguments(ImageUploadSchema, location="files")
+@products_blp.arguments(ImageFormSchema, location="form")
+@products_blp.response(201, ImageOutSchema)
+@products_blp.doc(security=BEARER)
+@errors(products_blp, 401, 403, 404, 413)
+def add_product_image(files: dict[str, Any], form: dict[str, Any], product_id: int) -> Any:
+    """Upload a photo (multipart `file`)
+
+    JPEG, PNG or WebP, judged by content. The photo is turned upright, converted to sRGB,
+    stripped of every metadata (GPS included) and resized to 320, 800 and 1600 px in WebP and
+    JPEG. The same file uploaded twice is stored once. At most 8 photos per product; the first
+    is the cover. A seller's new photo on a published product sends it back to review.
+    """
+    actor = member_actor(_no_such("product", "product_id"))
+    session = get_session()
+    product = catalog.get_manageable_product(session, actor, product_id)
+    policy = _upload_policy()
+    upload = files["file"]
+    attachment = catalog.add_product_image(session, actor, get_storage(), policy, product,
+                                           read_upload(upload, policy), upload.filename or "")
+    if form:
+        catalog.update_product_image(session, actor, product, attachment.asset_id, form)
+    session.commit()
+    return attachment
+
+
+@products_blp.route("/products/<int:product_id>/images/<int:image_id>", methods=["PATCH"], parameters=COMMUNE,
+                    endpoint="update_product_image")
+@products_blp.arguments(ImagePatchSchema)
+@products_blp.response(200, ImageOutSchema)
+@products_blp.doc(security=BEARER)
+@errors(products_blp, 401, 403, 404)
+def update_product_image(data: dict[str, Any], product_id: int, image_id: int) -> Any:
+    """Change a photo's alt text or position (`position: 0` makes it the cover)"""
+    actor = member_actor(_no_such("product", "product_id"))
+    session = get_session()
+    product = catalog.get_manageable_product(session, actor, product_id)
+    attachment = catalog.update_product_image(session, actor, product, image_id, data)
+    session.commit()
+    return attachment
+
+
+@products_blp.route("/products/<int:product_id>/images/<int:image_id>", methods=["DELETE"], parameters=COMMUNE,
+                    endpoint="remove_product_image")
+@products_blp.response(204)
+@products_blp.doc(security=BEARER)
+@errors(products_blp, 401, 403, 404)
+def remove_product_image(product_id: int, image_id: int) -> Any:
+    """Remove a photo from the product (the next one becomes the cover)"""
+    actor = member_actor(_no_such("product", "product_id"))
+    session = get_session()
+    product = catalog.get_manageable_product(session, actor, product_id)
+    catalog.remove_product_image(session, actor, product, image_id)
+    session.commit()
+    return None
 
 
 # ---------------------------------------------------------------------------

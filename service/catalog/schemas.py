@@ -168,7 +168,9 @@ class CategoryListSchema(Schema):
 
 
 def _media_url(key: str | None) -> str | None:
-    return f"/media/{key}" if key else None
+    from service.media.web import media_url  # late: needs the app and its storage
+
+    return media_url(key)
 
 
 def _current_actor() -> Any:

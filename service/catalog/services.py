@@ -20,6 +20,10 @@ from service.core.money import MAX_PRICE_VND
 from service.core.pagination import Page, paginate
 from service.core.text import slugify
 from service.db import utcnow
+from service.media import services as media
+from service.media.models import MediaAttachment
+from service.media.services import UploadPolicy
+from service.media.storage import Storage
 from service.tenants.models import Role
 from service.tenants.services import Actor
 
@@ -36,7 +40,7 @@ REVIEWED_FIELDS = frozenset({"title_vi", "title_en", "description_vi", "descript
                              "ocop_stars", "ocop_certificate_number", "ocop_certificate_year"})
 PRODUCT_FIELDS = ("seller_id", "category_id", "title_vi", "title_en", "description_vi", "description_en",
                   "price", "unit", "stock", "ocop_stars", "ocop_certificate_number",
-                  "ocop_certificate_year", "is_featured", "cover_key")
+                  "ocop_certificate_year", "is_featured")
 SELLER_FIELDS = ("name", "phone", "village", "description_vi", "description_en", "user_id",
                  "assisted_listing_consent", "consent_note", "is_active")
 CATEGORY_FIELDS = ("name_vi", "name_en", "position")
@@ -389,3 +393,65 @@ def featured_products(session: Session, limit: int = 8) -> list[Product]:
         newest = session.scalars(public_products_query(session, ProductFilters()).limit(limit * 2))
         featured += [p for p in newest if p.id not in seen][: limit - len(featured)]
     return featured
+
+
+# -- product images ---------------------------------------------------------------------------
+
+PRODUCT_IMAGES = "product"
+
+
+def product_images(session: Session, product: Product) -> list[MediaAttachment]:
+    return media.attachments(session, PRODUCT_IMAGES, product.id)
+
+
+def add_product_image(session: Session, actor: Actor, storage: Storage, policy: UploadPolicy, product: Product,
+                      data: bytes, filename: str = "") -> MediaAttachment:
+    """Upload one photo to a product, last in order (the first one becomes the cover)."""
+    if not can_act_for(actor, product.seller):
+        raise NotFound("No such product.", param="product_id")
+    media.check_room(session, policy, PRODUCT_IMAGES, product.id)  # before the work of processing it
+    asset = media.upload(session, storage, policy, data, filename, actor.user.id if actor.user else None)
+    attachment = media.attach(session, policy, PRODUCT_IMAGES, product.id, asset)
+    changes: dict[str, Any] = {"image": [None, asset.id]}
+    if product.status == ProductStatus.PUBLISHED and not actor.is_staff:
+        # A new photo is new content: staff look at it before it is public again.
+        changes["status"] = [product.status, ProductStatus.PENDING_REVIEW]
+        product.status = ProductStatus.PENDING_REVIEW
+    _sync_cover(session, product)
+    record(session, actor, "product.image_added", product, changes,
+           on_behalf_of_seller_id=_on_behalf(actor, product.seller))
+    return attachment
+
+
+def update_product_image(session: Session, actor: Actor, product: Product, asset_id: int,
+                         data: dict[str, Any]) -> MediaAttachment:
+    """Alt text (vi/en) and position (0 = the cover) of one of a product's photos."""
+    if not can_act_for(actor, product.seller):
+        raise NotFound("No such product.", param="product_id")
+    attachment = media.get_attachment(session, PRODUCT_IMAGES, product.id, asset_id)
+    changes: dict[str, Any] = media.set_alt(attachment.asset, data.get("alt_vi"), data.get("alt_en"))
+    if data.get("position") is not None and data["position"] != attachment.position:
+        changes["position"] = [attachment.position, data["position"]]
+        media.move(session, PRODUCT_IMAGES, product.id, asset_id, data["position"])
+        _sync_cover(session, product)
+    if changes:
+        record(session, actor, "product.image_updated", product, {"image": asset_id, **changes},
+               on_behalf_of_seller_id=_on_behalf(actor, product.seller))
+    return attachment
+
+
+def remove_product_image(session: Session, actor: Actor, product: Product, asset_id: int) -> None:
+    if not can_act_for(actor, product.seller):
+        raise NotFound("No such product.", param="product_id")
+    media.detach(session, PRODUCT_IMAGES, product.id, asset_id)
+    _sync_cover(session, product)
+    record(session, actor, "product.image_removed", product, {"image": [asset_id, None]},
+           on_behalf_of_seller_id=_on_behalf(actor, product.seller))
+
+
+def _sync_cover(session: Session, product: Product) -> None:
+    """Listings and search show ``cover_key``: keep it the first photo's."""
+    session.flush()
+    key = media.cover_key(session, PRODUCT_IMAGES, product.id)
+    if key != product.cover_key:
+        product.cover_key = key

@@ -13,6 +13,7 @@ from service.catalog.services import (
     get_public_product,
     list_categories,
     list_public_products,
+    product_images,
 )
 from service.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from service.db import get_session
@@ -87,8 +88,10 @@ def products() -> Any:
 @bp.get("/c/<commune>/products/<slug>")
 def product(slug: str) -> Any:
     require_tenant()
-    item = get_public_product(get_session(), slug)
-    return render_template("catalog/product.html", product=item, paragraphs=paragraphs)
+    session = get_session()
+    item = get_public_product(session, slug)
+    images = [image for image in product_images(session, item) if image.asset.is_ready]
+    return render_template("catalog/product.html", product=item, images=images, paragraphs=paragraphs)
 
 
 def blueprints() -> list[Blueprint]:

@@ -7,6 +7,11 @@ from marshmallow import Schema, fields, validate
 from service.catalog.schemas import FormFriendlySchema
 
 
+def _media_url(key: str | None) -> str | None:
+    from service.media.web import media_url  # late: needs the app and its storage
+
+    return media_url(key)
+
 class BrandingInSchema(FormFriendlySchema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     district = fields.String(validate=validate.Length(max=120))
@@ -30,7 +35,7 @@ class TenantOutSchema(Schema):
     story_vi = fields.String()
     story_en = fields.String()
     primary_color = fields.String()
-    cover_url = fields.Function(lambda t: f"/media/{t.cover_key}" if t.cover_key else None, allow_none=True)
+    cover_url = fields.Function(lambda t: _media_url(t.cover_key), allow_none=True)
     url = fields.Function(lambda t: f"/c/{t.slug}/", metadata={"description": "The commune's home page"})
     api_url = fields.Function(lambda t: f"/api/v1/communes/{t.slug}")
 

@@ -15,6 +15,8 @@ ROUTES = [
     ("GET", "/products/{product}/edit", None),
     ("POST", "/products/{product}/edit", {"title_vi": "X", "price": "1.000"}),
     ("POST", "/products/{product}/status", {"action": "archive"}),
+    ("POST", "/products/{product}/images", {}),
+    ("POST", "/products/{product}/images/{image}", {"op": "remove"}),
     ("GET", "/moderation", None),
     ("GET", "/sellers", None),
     ("GET", "/sellers/new", None),
@@ -36,7 +38,8 @@ ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 
 def _fill(text: str, commune) -> str:
     return text.format(own=commune.sellers["own"], product=commune.products["draft"],
-                       seller=commune.sellers["other"], category=commune.categories["crafts"])
+                       seller=commune.sellers["other"], category=commune.categories["crafts"],
+                       image=1)  # the product (another commune's, or a draft) is checked before the image
 
 
 def _call(client, method, slug, path, form, ids_from):
@@ -49,7 +52,7 @@ def test_every_admin_route_is_walked(app):
     rules = {
         (method, rule.rule.removeprefix("/c/<commune>/admin")
          .replace("<int:product_id>", "{product}").replace("<int:seller_id>", "{seller}")
-         .replace("<int:category_id>", "{category}"))
+         .replace("<int:category_id>", "{category}").replace("<int:image_id>", "{image}"))
         for rule in app.url_map.iter_rules()
         if rule.endpoint.split(".")[0] in ("tenant_admin", "catalog_admin")
         for method in rule.methods or ()

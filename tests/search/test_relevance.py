@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from service.db import PLATFORM, database
 from service.demo import load_demo
+from service.media.storage import LocalStorage
 from service.search.backend import SearchQuery
 from service.search.sql import SqlBackend
 
@@ -98,7 +99,7 @@ def test_relevance_suite_over_the_demo_catalog(app, tmp_path):
     assert len(QUERIES) >= 60
     backend = SqlBackend()
     with database(app).session(PLATFORM) as session:
-        load_demo(session, tmp_path / "media")
+        load_demo(session, LocalStorage(tmp_path / "media"))
         session.commit()
         misses = []
         for q, expected in QUERIES:
