@@ -15,6 +15,7 @@ transaction, which the row-level security policies read: the second wall.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, Table, create_engine, event, text
+from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, Integer, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -75,6 +76,11 @@ class Base(DeclarativeBase):
     # BIGINT everywhere (money in đồng outgrows INTEGER), INTEGER on SQLite so that
     # primary keys keep SQLite's rowid autoincrement.
     type_annotation_map = {datetime: UTCDateTime(), int: BigInteger().with_variant(Integer(), "sqlite")}
+
+
+def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
+    """A Python enum stored as its values in a VARCHAR (portable, and new values need no ALTER TYPE)."""
+    return Enum(enum_cls, native_enum=False, length=length, values_callable=lambda cls: [m.value for m in cls])
 
 
 class Timestamped:

@@ -5,10 +5,20 @@ from service.audit.models import AuditEntry
 from service.catalog.models import Category, Product, Seller
 from service.jobs.models import OutboxMessage
 from service.media.models import MediaAsset, MediaAttachment
+from service.orders.models import Order, OrderLine, SellerOrder
+from service.payments.models import (
+    IdempotencyRecord,
+    PaymentEvent,
+    PaymentIntent,
+    PaymentSettings,
+    Refund,
+    WebhookEndpoint,
+)
 from service.tenants.models import Membership, Tenant
 
-__all__ = ["ApiToken", "AuditEntry", "Category", "MediaAsset", "MediaAttachment", "Membership", "OutboxMessage",
-           "Product", "Seller", "Tenant", "User"]
+__all__ = ["ApiToken", "AuditEntry", "Category", "IdempotencyRecord", "MediaAsset", "MediaAttachment", "Membership",
+           "Order", "OrderLine", "OutboxMessage", "PaymentEvent", "PaymentIntent", "PaymentSettings", "Product",
+           "Refund", "Seller", "SellerOrder", "Tenant", "User", "WebhookEndpoint"]
 import service.jobs.delivery  # noqa: E402,F401  (outbox messages noted for delivery after commit)
 import service.search.indexing  # noqa: E402,F401  (index rows follow products in the same transaction)
 import service.search.meili  # noqa: E402,F401  (its outbox handler pushes documents to Meilisearch)

@@ -3,10 +3,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, TenantOwned, Timestamped
+from service.db import Base, TenantOwned, Timestamped, str_enum
 
 
 class ProductStatus(enum.StrEnum):
@@ -14,10 +14,6 @@ class ProductStatus(enum.StrEnum):
     PENDING_REVIEW = "pending_review"
     PUBLISHED = "published"
     ARCHIVED = "archived"
-
-
-def _enum_values(enum_cls: type[enum.Enum]) -> list[str]:
-    return [member.value for member in enum_cls]
 
 
 class Seller(TenantOwned, Timestamped, Base):
@@ -40,6 +36,10 @@ class Seller(TenantOwned, Timestamped, Base):
     consent_note: Mapped[str] = mapped_column(String(300), default="")
     consent_recorded_at: Mapped[datetime | None] = mapped_column()
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Where VietQR transfers for this seller's sales go: NAPAS bank BIN, account number and holder.
+    bank_bin: Mapped[str] = mapped_column(String(6), default="")
+    bank_account_number: Mapped[str] = mapped_column(String(19), default="")
+    bank_account_name: Mapped[str] = mapped_column(String(70), default="")
 
     user = relationship("User", lazy="joined")
 
@@ -79,10 +79,7 @@ class Product(TenantOwned, Timestamped, Base):
     ocop_stars: Mapped[int | None] = mapped_column()
     ocop_certificate_number: Mapped[str] = mapped_column(String(60), default="")
     ocop_certificate_year: Mapped[int | None] = mapped_column()
-    status: Mapped[ProductStatus] = mapped_column(
-        Enum(ProductStatus, native_enum=False, length=20, values_callable=_enum_values),
-        default=ProductStatus.DRAFT,
-    )
+    status: Mapped[ProductStatus] = mapped_column(str_enum(ProductStatus), default=ProductStatus.DRAFT)
     review_note: Mapped[str] = mapped_column(String(500), default="")
     is_featured: Mapped[bool] = mapped_column(default=False)
     cover_key: Mapped[str | None] = mapped_column(String(255))

@@ -27,13 +27,17 @@ MAX_DELAY = timedelta(hours=6)
 BATCH = 500
 
 _handlers: dict[str, Handler] = {}
+_one_by_one: set[str] = set()
 
 
-def handler(topic: str) -> Callable[[Handler], Handler]:
-    """Register the function that delivers a topic's messages (a batch of payloads at a time)."""
+def handler(topic: str, *, batch: bool = True) -> Callable[[Handler], Handler]:
+    """Register the function that delivers a topic's messages: a batch of payloads at a time, or one
+    at a time (``batch=False``) where each message goes somewhere else and must succeed or fail alone."""
 
     def register(function: Handler) -> Handler:
         _handlers[topic] = function
+        if not batch:
+            _one_by_one.add(topic)
         return function
 
     return register
@@ -87,18 +91,24 @@ def relay(session: Session, *, now: datetime | None = None, limit: int = BATCH,
     report = RelayReport()
     messages = pending(session, now, limit, topics)
     for topic in dict.fromkeys(message.topic for message in messages):
-        batch = [message for message in messages if message.topic == topic]
-        try:
-            with session.begin_nested():  # a failed handler's own SQL is undone, our bookkeeping is not
-                _handlers[topic](session, [dict(message.payload) for message in batch])
-        except Exception as error:  # noqa: BLE001 - any failure of the far side means "try again later"
-            _failed(batch, now, error, report)
-        else:
-            for message in batch:
-                message.delivered_at = now
-            report.delivered += len(batch)
+        same_topic = [message for message in messages if message.topic == topic]
+        batches = [[message] for message in same_topic] if topic in _one_by_one else [same_topic]
+        for batch in batches:
+            _deliver(session, topic, batch, now, report)
     session.commit()
     return report
+
+
+def _deliver(session: Session, topic: str, batch: list[OutboxMessage], now: datetime, report: RelayReport) -> None:
+    try:
+        with session.begin_nested():  # a failed handler's own SQL is undone, our bookkeeping is not
+            _handlers[topic](session, [dict(message.payload) for message in batch])
+    except Exception as error:  # noqa: BLE001 - any failure of the far side means "try again later"
+        _failed(batch, now, error, report)
+    else:
+        for message in batch:
+            message.delivered_at = now
+        report.delivered += len(batch)
 
 
 def drain(session: Session, *, now: datetime | None = None, topics: list[str] | None = None) -> RelayReport:

@@ -6,20 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, TenantOwned, utcnow
+from service.db import Base, TenantOwned, str_enum, utcnow
 
 
 class AssetStatus(enum.StrEnum):
     PROCESSING = "processing"  # the upload is stored, variants are being made (background job)
     READY = "ready"
     FAILED = "failed"
-
-
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    return [member.value for member in enum_cls]
 
 
 class MediaAsset(TenantOwned, Base):
@@ -35,8 +31,7 @@ class MediaAsset(TenantOwned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the uploaded bytes
-    status: Mapped[AssetStatus] = mapped_column(
-        Enum(AssetStatus, native_enum=False, length=12, values_callable=_values), default=AssetStatus.PROCESSING)
+    status: Mapped[AssetStatus] = mapped_column(str_enum(AssetStatus, 12), default=AssetStatus.PROCESSING)
     original_format: Mapped[str] = mapped_column(String(8))
     original_name: Mapped[str] = mapped_column(String(200), default="")
     bytes: Mapped[int] = mapped_column()

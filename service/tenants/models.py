@@ -3,10 +3,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, TenantOwned, Timestamped, utcnow
+from service.db import Base, TenantOwned, Timestamped, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -48,9 +48,7 @@ class Membership(TenantOwned, Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user = relationship("User", lazy="joined")

@@ -1,0 +1,1 @@
+"""Orders: the cart, checkout with stock reservation, orders split per seller, fulfilment."""

@@ -1,0 +1,1 @@
+"""Payments: Stripe-shaped PaymentIntents, refunds and events over VNPay, VietQR and cash on delivery."""
