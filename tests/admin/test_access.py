@@ -32,6 +32,9 @@ ROUTES = [
     ("GET", "/branding", None),
     ("POST", "/branding", {"name": "Đổi tên", "primary_color": "#123456"}),
     ("GET", "/audit", None),
+    ("GET", "/orders", None),
+    ("GET", "/orders/{part}", None),
+    ("POST", "/orders/{part}", {"step": "pack"}),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 
@@ -39,7 +42,7 @@ ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 def _fill(text: str, commune) -> str:
     return text.format(own=commune.sellers["own"], product=commune.products["draft"],
                        seller=commune.sellers["other"], category=commune.categories["crafts"],
-                       image=1)  # the product (another commune's, or a draft) is checked before the image
+                       image=1, part=1)  # ids checked after the product/commune: never reached elsewhere
 
 
 def _call(client, method, slug, path, form, ids_from):
@@ -52,9 +55,10 @@ def test_every_admin_route_is_walked(app):
     rules = {
         (method, rule.rule.removeprefix("/c/<commune>/admin")
          .replace("<int:product_id>", "{product}").replace("<int:seller_id>", "{seller}")
-         .replace("<int:category_id>", "{category}").replace("<int:image_id>", "{image}"))
+         .replace("<int:category_id>", "{category}").replace("<int:image_id>", "{image}")
+         .replace("<int:part_id>", "{part}"))
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.split(".")[0] in ("tenant_admin", "catalog_admin")
+        if rule.endpoint.split(".")[0] in ("tenant_admin", "catalog_admin", "orders_admin")
         for method in rule.methods or ()
         if method in ("GET", "POST")
     }
