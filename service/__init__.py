@@ -57,6 +57,8 @@ def _register_blueprints(app: Flask) -> None:
     from service.catalog import admin as catalog_admin
     from service.catalog import api as catalog_api
     from service.catalog import views as catalog_views
+    from service.orders import admin as orders_admin
+    from service.orders import views as orders_views
     from service.search import api as search_api
     from service.search import views as search_views
     from service.tenants import admin as tenants_admin
@@ -70,3 +72,5 @@ def _register_blueprints(app: Flask) -> None:
     for module in (tenants_views, accounts_views, catalog_views, tenants_admin, catalog_admin, search_views):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
+    app.register_blueprint(orders_views.bp)
+    app.register_blueprint(orders_admin.orders_admin)
