@@ -105,8 +105,9 @@ def test_demo_load_prints_logins_and_is_idempotent(xaso, app, tmp_path):
     assert DEMO_PASSWORD in result.output
     for email in ("admin@cam-thanh.xaso.vn", "seller@nam-phuoc.xaso.vn", "volunteer@binh-loi.xaso.vn"):
         assert email in result.output
-    assert (tmp_path / "media" / "demo" / "cam-thanh" / "cover.jpg").is_file()
     with database(app).session(PLATFORM) as session:
+        cover = session.scalar(select(Tenant.cover_key).where(Tenant.slug == "cam-thanh"))
+        assert (tmp_path / "media" / cover / "1600.webp").is_file()  # drawn, uploaded, variants on disk
         products = session.scalar(select(func.count()).select_from(Product))
         assert products >= 45
         assert authenticate(session, "editor@nam-phuoc.xaso.vn", DEMO_PASSWORD) is not None

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 
 from service.accounts.models import User
@@ -36,6 +36,7 @@ from service.catalog.schemas import (
     SellerPatchSchema,
     StatusChangeSchema,
 )
+from service.core.api import load_or_invalid
 from service.core.errors import Forbidden, Invalid, NotFound
 from service.core.pagination import Page, clamp
 from service.db import get_session
@@ -194,11 +195,10 @@ def list_product_images(product_id: int) -> Any:
 @products_blp.route("/products/<int:product_id>/images", methods=["POST"], parameters=COMMUNE,
                     endpoint="add_product_image")
 @products_blp.arguments(ImageUploadSchema, location="files")
-@products_blp.arguments(ImageFormSchema, location="form")
 @products_blp.response(201, ImageOutSchema)
 @products_blp.doc(security=BEARER)
 @errors(products_blp, 401, 403, 404, 413)
-def add_product_image(files: dict[str, Any], form: dict[str, Any], product_id: int) -> Any:
+def add_product_image(files: dict[str, Any], product_id: int) -> Any:
     """Upload a photo (multipart `file`)
 
     JPEG, PNG or WebP, judged by content. The photo is turned upright, converted to sRGB,
@@ -211,6 +211,7 @@ def add_product_image(files: dict[str, Any], form: dict[str, Any], product_id: i
     product = catalog.get_manageable_product(session, actor, product_id)
     policy = _upload_policy()
     upload = files["file"]
+    form = load_or_invalid(ImageFormSchema(), request.form)  # optional alt_vi / alt_en beside the file
     attachment = catalog.add_product_image(session, actor, get_storage(), policy, product,
                                            read_upload(upload, policy), upload.filename or "")
     if form:

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify, render_template, request
 from flask_smorest import Api as SmorestApi
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
-from service.core.errors import AppError, error_body
+from service.core.errors import AppError, Invalid, error_body
 
 ERROR_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
 
@@ -37,6 +37,16 @@ def _first_field(messages: Any, path: tuple[str, ...] = ()) -> tuple[str | None,
     if isinstance(messages, list) and messages:
         return _first_field(messages[0], path)
     return (".".join(path) or None), str(messages)
+
+
+def load_or_invalid(schema: Schema, data: Any) -> dict[str, Any]:
+    """Load input that arrives beside what flask-smorest parses (form fields of a file upload)."""
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as error:
+        param, message = _first_field(error.messages)
+        raise Invalid(f"{param}: {message}" if param else message, param=param) from error
+    return loaded
 
 
 def _validation_detail(error: HTTPException) -> tuple[str | None, str]:
