@@ -22,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Invalid, NotFound
-from service.db import utcnow
+from service.db import PLATFORM, Scope, scoped, utcnow
 from service.payments.models import IntentStatus, PaymentEvent, PaymentIntent, Refund, RefundStatus
+from service.tenants.models import Tenant
 
 METHODS = ("vnpay", "vietqr", "cod")
 # How long a buyer has to pay before the intent (and the stock its order holds) is released.
@@ -249,3 +250,15 @@ def create_refund(session: Session, intent: PaymentIntent, amount: int | None = 
     record_event(session, f"refund.{'failed' if refund.status == RefundStatus.FAILED else 'created'}",
                  serialize_refund(refund))
     return refund
+
+
+def expire_everywhere(session: Session) -> int:
+    """``expire_due`` in every commune, each in its own scope (a job or the CLI; checkout does its own)."""
+    with scoped(session, PLATFORM):
+        tenant_ids = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
+    expired = 0
+    for tenant_id in tenant_ids:
+        with scoped(session, Scope(tenant_id)):
+            expired += expire_due(session)
+            session.commit()
+    return expired
