@@ -199,3 +199,22 @@ def outbox_status() -> None:
         click.echo("outbox is empty")
     for topic, pending, dead in rows:
         click.echo(f"{topic:<24} pending {pending:>6}  dead {dead:>6}")
+
+
+@main.group("payments")
+def payments_group() -> None:
+    """Payments: reconciliation with the providers."""
+
+
+@payments_group.command("reconcile")
+@click.option("--older-than", default=5, show_default=True, help="Minutes an open VNPay payment waits first.")
+def payments_reconcile(older_than: int) -> None:
+    """Ask VNPay (querydr) about open VNPay payments whose IPN never came, and apply the answers."""
+    from datetime import timedelta
+
+    from service.payments import vnpay
+
+    with _session() as session:
+        report = vnpay.reconcile(session, older_than=timedelta(minutes=older_than))
+    click.echo(f"checked {report.checked}: succeeded {report.succeeded}, failed {report.failed}, "
+               f"unchanged {report.unchanged}, errors {report.errors}")
