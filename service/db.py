@@ -126,7 +126,8 @@ def set_scope(session: Session, scope: Scope) -> None:
         # session.get() answers from the identity map without a query, so objects of other
         # communes loaded under an earlier scope must leave the session.
         for obj in list(session.identity_map.values()):
-            if isinstance(obj, TenantOwned) and obj.tenant_id != scope.tenant_id:
+            # ``in session``: expunging a parent cascades to its children, already gone by their turn
+            if isinstance(obj, TenantOwned) and obj.tenant_id != scope.tenant_id and obj in session:
                 session.expunge(obj)
     if session.in_transaction():
         _write_rls_setting(session, scope)

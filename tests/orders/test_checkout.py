@@ -146,7 +146,7 @@ def test_fulfilment_by_each_seller_and_cash_collected_on_delivery(app, client, w
 
 
 def test_unpaid_orders_expire_and_give_the_stock_back(app, world):
-    with database(app).session(Scope(world.a.id)) as session:
+    with app.app_context(), database(app).session(Scope(world.a.id)) as session:
         cart = {world.a.products["published"]: 4}
         buyer = orders.Buyer(**{k: v for k, v in BUYER.items()})
         order = orders.checkout(session, cart, buyer, "vnpay", {"return_url": "http://127.0.0.1/r",
