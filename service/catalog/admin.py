@@ -29,6 +29,7 @@ from service.db import get_session
 from service.media.services import UploadPolicy
 from service.media.storage import get_storage
 from service.media.web import read_upload
+from service.payments import vietqr
 from service.tenants.admin import (
     ADMIN_PREFIX,
     PER_PAGE,
@@ -61,7 +62,8 @@ PRODUCT_HINTS = {
     "ocop_stars": lazy_gettext("OCOP stars must be 3, 4 or 5."),
     "ocop_certificate_year": lazy_gettext("Enter the certificate year (2018 or later)."),
 }
-SELLER_TEXT_FIELDS = ("name", "phone", "village", "description_vi", "description_en", "consent_note")
+SELLER_TEXT_FIELDS = ("name", "phone", "village", "description_vi", "description_en", "consent_note",
+                      "bank_bin", "bank_account_number", "bank_account_name")
 SELLER_HINTS = {
     "name": lazy_gettext("Enter the seller's name (up to 160 characters)."),
     "phone": lazy_gettext("Enter a phone number using digits, spaces, + . or -."),
@@ -358,7 +360,8 @@ def _seller_form(actor: Actor) -> tuple[dict[str, Any], dict[str, Any], dict[str
 
 
 def _seller_page(status: int = 200, **context: Any) -> Any:
-    return render_template("admin/sellers/form.html", accounts=_seller_accounts(), **context), status
+    return render_template("admin/sellers/form.html", accounts=_seller_accounts(), banks=vietqr.bank_choices(),
+                           **context), status
 
 
 @catalog_admin.get("/sellers")

@@ -84,6 +84,14 @@ class SellerInSchema(FormFriendlySchema):
     assisted_listing_consent = fields.Boolean(load_default=False)
     consent_note = fields.String(load_default="", validate=validate.Length(max=300))
     is_active = fields.Boolean(load_default=True)
+    # Where VietQR transfers for the seller's sales go; all three, or none (empty strings).
+    bank_bin = fields.String(load_default="", validate=validate.Length(max=6),
+                             metadata={"description": "NAPAS BIN of the bank (6 digits, e.g. 970405 Agribank)"})
+    bank_account_number = fields.String(load_default="", validate=validate.Length(max=30),
+                                        metadata={"description": "6 to 19 digits (spaces, dots, hyphens dropped)"})
+    bank_account_name = fields.String(load_default="", validate=validate.Length(max=70),
+                                      metadata={"description": "Holder as the bank shows it; stored in capitals "
+                                                               "without marks (NGUYEN THI TU)"})
 
 
 class CategoryInSchema(FormFriendlySchema):
@@ -244,6 +252,9 @@ class SellerOutSchema(Schema):
     consent_note = fields.String()
     consent_recorded_at = fields.DateTime(allow_none=True)
     is_active = fields.Boolean()
+    bank_bin = fields.String()
+    bank_account_number = fields.String()
+    bank_account_name = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

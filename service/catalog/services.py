@@ -6,6 +6,7 @@ Functions take a session (already scoped to a commune by the data layer), the ac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ from service.media import services as media
 from service.media.models import MediaAttachment
 from service.media.services import UploadPolicy
 from service.media.storage import Storage
+from service.payments import vietqr
 from service.tenants.models import Role
 from service.tenants.services import Actor
 
@@ -42,7 +44,9 @@ PRODUCT_FIELDS = ("seller_id", "category_id", "title_vi", "title_en", "descripti
                   "price", "unit", "stock", "ocop_stars", "ocop_certificate_number",
                   "ocop_certificate_year", "is_featured")
 SELLER_FIELDS = ("name", "phone", "village", "description_vi", "description_en", "user_id",
-                 "assisted_listing_consent", "consent_note", "is_active")
+                 "assisted_listing_consent", "consent_note", "is_active",
+                 "bank_bin", "bank_account_number", "bank_account_name")
+BANK_FIELDS = ("bank_bin", "bank_account_number", "bank_account_name")
 CATEGORY_FIELDS = ("name_vi", "name_en", "position")
 
 
@@ -118,6 +122,22 @@ def _check_seller(data: dict[str, Any]) -> None:
         raise Invalid("Name is required.", param="name")
 
 
+def _with_bank_account(seller: Seller | None, data: dict[str, Any]) -> dict[str, Any]:
+    """Bank details written as banks write them (digits only; the holder in capitals without marks),
+    checked as the account they make together with what the seller already has."""
+    cleaned = dict(data)
+    for field in BANK_FIELDS:
+        if field in cleaned:
+            cleaned[field] = (cleaned[field] or "").strip()
+    if "bank_account_number" in cleaned:
+        cleaned["bank_account_number"] = re.sub(r"[\s.-]", "", cleaned["bank_account_number"])
+    if "bank_account_name" in cleaned:
+        cleaned["bank_account_name"] = vietqr.account_holder_name(cleaned["bank_account_name"])
+    account = {field: cleaned.get(field, getattr(seller, field, "") or "") for field in BANK_FIELDS}
+    vietqr.check_bank_account(account["bank_bin"], account["bank_account_number"], account["bank_account_name"])
+    return cleaned
+
+
 def create_seller(session: Session, actor: Actor, data: dict[str, Any]) -> Seller:
     # Volunteers register households door to door; that is only allowed with consent.
     actor.require(actor.is_staff or actor.role == Role.VOLUNTEER)
@@ -125,6 +145,7 @@ def create_seller(session: Session, actor: Actor, data: dict[str, Any]) -> Selle
         raise Invalid("Record the household's consent before listing for it.",
                       param="assisted_listing_consent")
     _check_seller({"name": data.get("name", ""), **data})
+    data = _with_bank_account(None, data)
     seller = Seller(slug=_unique_slug(session, Seller, data["name"]), name=data["name"].strip())
     changes = _apply(seller, {k: v for k, v in data.items() if k != "name"}, SELLER_FIELDS)
     if seller.assisted_listing_consent:
@@ -138,6 +159,7 @@ def create_seller(session: Session, actor: Actor, data: dict[str, Any]) -> Selle
 def update_seller(session: Session, actor: Actor, seller: Seller, data: dict[str, Any]) -> Seller:
     actor.require(actor.is_staff)
     _check_seller(data)
+    data = _with_bank_account(seller, data)
     had_consent = seller.assisted_listing_consent
     changes = _apply(seller, data, SELLER_FIELDS)
     if seller.assisted_listing_consent and not had_consent:
