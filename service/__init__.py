@@ -39,6 +39,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     media_web.init_app(app)
     _register_blueprints(app)
+    if app.config.get("VNPAY_SANDBOX"):
+        from service.payments.vnpay_sandbox import mount
+
+        mount(app)  # VNPay's side of the protocol at /vnpay-sandbox: `make run` pays offline
     return app
 
 
@@ -59,18 +63,25 @@ def _register_blueprints(app: Flask) -> None:
     from service.catalog import views as catalog_views
     from service.orders import admin as orders_admin
     from service.orders import views as orders_views
+    from service.payments import api as payments_api
+    from service.payments import vietqr_views, webhooks_api
     from service.search import api as search_api
     from service.search import views as search_views
     from service.tenants import admin as tenants_admin
     from service.tenants import api as tenants_api
     from service.tenants import views as tenants_views
 
-    for module in (accounts_api, tenants_api, catalog_api, search_api):
+    for module in (accounts_api, tenants_api, catalog_api, search_api, payments_api, webhooks_api):
         for blueprint in module.blueprints():
             csrf.exempt(blueprint)  # bearer-token API: no cookies, so no CSRF
             api.register_blueprint(blueprint)
-    for module in (tenants_views, accounts_views, catalog_views, tenants_admin, catalog_admin, search_views):
+    for module in (tenants_views, accounts_views, catalog_views, tenants_admin, catalog_admin, search_views,
+                   vietqr_views):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
     app.register_blueprint(orders_views.bp)
+    from service.payments import vnpay_views
+
+    csrf.exempt(vnpay_views.bp)  # VNPay's server and the buyer's redirect carry no CSRF token
+    app.register_blueprint(vnpay_views.bp)
     app.register_blueprint(orders_admin.orders_admin)

@@ -218,3 +218,17 @@ def payments_reconcile(older_than: int) -> None:
         report = vnpay.reconcile(session, older_than=timedelta(minutes=older_than))
     click.echo(f"checked {report.checked}: succeeded {report.succeeded}, failed {report.failed}, "
                f"unchanged {report.unchanged}, errors {report.errors}")
+
+
+@payments_group.command("expire")
+def payments_expire() -> None:
+    """Cancel unpaid payments whose time ran out (their orders are cancelled, the stock goes back), and forget
+    Idempotency-Keys older than a day. Run it every few minutes (cron, or the jobs worker)."""
+    from service.payments.idempotency import purge_expired
+    from service.payments.services import expire_everywhere
+
+    with _session() as session:
+        expired = expire_everywhere(session)
+        purged = purge_expired(session)
+        session.commit()
+    click.echo(f"expired {expired} payments, forgot {purged} idempotency keys")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,30 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+# The built-in VNPay simulator's demo merchant account: public on purpose, it only ever pays pretend money.
+SANDBOX_TMN_CODE = "XASODEMO"
+SANDBOX_HASH_SECRET = "XASOSANDBOXDEMOSECRETNOTFORREALUSE"
+
+
+def _vnpay(env: Mapping[str, str]) -> dict[str, Any]:
+    """VNPay. VNPAY_SANDBOX (on unless VNPAY_TMN_CODE is set) mounts the simulator at /vnpay-sandbox, which
+    plays VNPay for a demo merchant account; off, the URLs default to VNPay's own test environment and
+    the platform's credentials are VNPAY_TMN_CODE and VNPAY_HASH_SECRET (a commune may have its own)."""
+    sandbox = _bool(env.get("VNPAY_SANDBOX"), not env.get("VNPAY_TMN_CODE"))
+    base = (f"{env.get('PUBLIC_BASE_URL', 'http://127.0.0.1:5000').rstrip('/')}/vnpay-sandbox" if sandbox
+            else "https://sandbox.vnpayment.vn")
+    return {
+        "VNPAY_SANDBOX": sandbox,
+        "VNPAY_TMN_CODE": env.get("VNPAY_TMN_CODE", SANDBOX_TMN_CODE if sandbox else ""),
+        "VNPAY_HASH_SECRET": env.get("VNPAY_HASH_SECRET", SANDBOX_HASH_SECRET if sandbox else ""),
+        "VNPAY_PAY_URL": env.get("VNPAY_PAY_URL", f"{base}/paymentv2/vpcpay.html"),
+        "VNPAY_API_URL": env.get("VNPAY_API_URL", f"{base}/merchant_webapi/api/transaction"),
+        # The simulator's IPN target; empty: the vnp_ReturnUrl's origin + /payments/vnpay/ipn.
+        "VNPAY_SANDBOX_IPN_URL": env.get("VNPAY_SANDBOX_IPN_URL", ""),
+        "VNPAY_TIMEOUT": float(env.get("VNPAY_TIMEOUT", "15")),
+    }
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     env = os.environ
     instance_path = Path(env.get("XASO_INSTANCE_PATH", str(DEFAULT_INSTANCE)))
@@ -60,6 +85,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MEILI_SEARCH_KEY_UID": env.get("MEILI_SEARCH_KEY_UID", ""),
         # inline: relay the outbox right after the request that wrote it; worker: only `xaso outbox relay`.
         "OUTBOX_DELIVERY": env.get("OUTBOX_DELIVERY", "inline"),
+        # E-mail (sent by the outbox): smtp://user:pass@host:587?starttls=1 or smtps://...:465; empty writes
+        # each message as an .eml file under <instance>/mail/ instead. Links in e-mails start with PUBLIC_BASE_URL.
+        "SMTP_URL": env.get("SMTP_URL", ""),
+        "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "10")),
+        "MAIL_FROM": env.get("MAIL_FROM", "XaSo <no-reply@xaso.vn>"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        **_vnpay(env),
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local"),
         # STORAGE_BACKEND=s3: the bucket (required), a key prefix, and either a public base URL (CDN)
         # that pages link to or, when empty, presigned GET URLs valid for S3_PRESIGN_SECONDS.

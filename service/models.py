@@ -20,6 +20,9 @@ __all__ = ["ApiToken", "AuditEntry", "Category", "IdempotencyRecord", "MediaAsse
            "Order", "OrderLine", "OutboxMessage", "PaymentEvent", "PaymentIntent", "PaymentSettings", "Product",
            "Refund", "Seller", "SellerOrder", "Tenant", "User", "WebhookEndpoint"]
 import service.jobs.delivery  # noqa: E402,F401  (outbox messages noted for delivery after commit)
+import service.notifications.email  # noqa: E402,F401  (its outbox handler sends e-mails)
+import service.payments.vietqr  # noqa: E402,F401  (VietQR's next action, for workers that never load the views)
+import service.payments.vnpay  # noqa: E402,F401  (VNPay's next action and refunds)
 import service.search.indexing  # noqa: E402,F401  (index rows follow products in the same transaction)
 import service.search.meili  # noqa: E402,F401  (its outbox handler pushes documents to Meilisearch)
 from service.search.models import SearchEntry  # noqa: E402

@@ -26,6 +26,7 @@ from service.catalog.models import Product, ProductStatus, Seller
 from service.catalog.services import can_act_for
 from service.core.errors import Conflict, Invalid, NotFound
 from service.db import current_tenant_id, utcnow
+from service.notifications.email import order_email, queue_email
 from service.orders.models import FulfilmentStatus, Order, OrderLine, OrderStatus, PaymentMethod, SellerOrder
 from service.payments import services as payments
 from service.payments.models import IntentStatus, PaymentIntent
@@ -402,10 +403,6 @@ def _complete_if_done(order: Order) -> None:
 def _notify(session: Session, order: Order, kind: str) -> None:
     """Queue the buyer's e-mail about this order (through the outbox) when they gave an address."""
     if not order.buyer_email:
-        return
-    try:
-        from service.notifications.email import order_email, queue_email
-    except ImportError:  # pragma: no cover - the notifications module is optional in a partial install
         return
     subject, body = order_email(order, kind)
     queue_email(session, to=order.buyer_email, subject=subject, body=body, tenant_id=order.tenant_id)

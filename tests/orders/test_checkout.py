@@ -161,3 +161,74 @@ def test_unpaid_orders_expire_and_give_the_stock_back(app, world):
         session.commit()
         assert order.status == OrderStatus.CANCELED and intent.status == IntentStatus.CANCELED
     assert stock(app, world.a.products["published"]) == 10
+
+
+def test_vietqr_checkout_one_code_per_seller_confirmed_by_each_seller(app, client, world):
+    from service.catalog import services as catalog
+    from service.tenants.services import SYSTEM
+    from tests.admin.helpers import sign_in
+
+    with app.app_context(), database(app).session(Scope(world.a.id)) as session:
+        for key, bin_ in (("own", "970405"), ("other", "970436")):
+            seller = catalog.get_seller(session, world.a.sellers[key])
+            catalog.update_seller(session, SYSTEM, seller, {"bank_bin": bin_, "bank_account_number": "0123456789",
+                                                           "bank_account_name": seller.name})
+        session.commit()
+    add(client, world.a.products["published"], 1)
+    add(client, world.a.products["cheap"], 2)
+    response = checkout(client, "vietqr")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    codes = re.findall(r'<img src="(/c/cam-thanh/pay/pi_[0-9a-f]+/qr\.svg)"', page)
+    assert len(codes) == 2 and "Nội dung chuyển khoản" in page
+    svg = client.get(codes[0])
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    with database(app).session(PLATFORM) as session:
+        parts = {p.seller_id: p.id for p in session.scalars(select(SellerOrder))}
+    seller = app.test_client()
+    with database(app).session(PLATFORM) as db_session:
+        sign_in(seller, db_session, world.a.users["seller"])
+    own = parts[world.a.sellers["own"]]
+    assert seller.post(f"/c/cam-thanh/admin/orders/{own}", data={"step": "confirm_transfer"}).status_code == 303
+    assert seller.post(f"/c/cam-thanh/admin/orders/{own}", data={"step": "confirm_transfer"}).status_code == 409
+    with database(app).session(PLATFORM) as session:
+        assert session.scalars(select(Order)).one().status == OrderStatus.AWAITING_PAYMENT
+    staff = app.test_client()
+    with database(app).session(PLATFORM) as db_session:
+        sign_in(staff, db_session, world.a.users["editor"])
+    other = parts[world.a.sellers["other"]]
+    assert staff.post(f"/c/cam-thanh/admin/orders/{other}", data={"step": "confirm_transfer"}).status_code == 303
+    with database(app).session(PLATFORM) as session:
+        order = session.scalars(select(Order)).one()
+        assert order.status == OrderStatus.PLACED
+        assert {p.status for p in order.parts} == {FulfilmentStatus.CONFIRMED}
+
+
+def test_the_buyer_gets_order_emails_through_the_outbox(app, client, world):
+    from pathlib import Path
+
+    add(client, world.a.products["published"], 1)
+    assert checkout(client, email="lan@example.vn").status_code == 303
+    mails = sorted(Path(app.config["INSTANCE_PATH"], "mail").glob("*.eml"))
+    assert len(mails) == 1  # delivered right after the request (inline outbox delivery)
+    with database(app).session(PLATFORM) as session:
+        number = session.scalars(select(Order.number)).one()
+    text = mails[0].read_text(encoding="utf-8", errors="replace")
+    assert "lan@example.vn" in text and number in text
+
+
+def test_cli_expires_unpaid_orders(app, client, world, database_url, tmp_path):
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    add(client, world.a.products["published"], 2)
+    assert checkout(client, "vnpay").status_code == 303
+    with database(app).session(PLATFORM) as session:
+        intent = session.scalars(select(PaymentIntent)).one()
+        intent.expires_at = intent.created_at
+        session.commit()
+    env = {"DATABASE_URL": database_url, "XASO_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "test-secret"}
+    result = CliRunner().invoke(main, ["payments", "expire"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0 and "expired 1 payments, forgot 0 idempotency keys" in result.output
+    assert stock(app, world.a.products["published"]) == 10
