@@ -232,3 +232,24 @@ def payments_expire() -> None:
         purged = purge_expired(session)
         session.commit()
     click.echo(f"expired {expired} payments, forgot {purged} idempotency keys")
+
+
+@payments_group.command("set-vnpay")
+@click.argument("slug")
+@click.option("--tmn-code", prompt=True, help="The commune's VNPay terminal code (empty: use the platform's).")
+@click.option("--hash-secret", prompt=True, hide_input=True, default="", help="Its hash secret (stored encrypted).")
+def payments_set_vnpay(slug: str, tmn_code: str, hash_secret: str) -> None:
+    """Give a commune its own VNPay merchant account, or take it back to the platform's."""
+    from service.db import Scope, scoped
+    from service.payments.vnpay import set_commune_credentials
+    from service.tenants.services import get_tenant_or_404
+
+    with _session() as session:
+        try:
+            tenant = get_tenant_or_404(session, slug)
+            with scoped(session, Scope(tenant.id)):
+                set_commune_credentials(session, tmn_code, hash_secret)
+        except AppError as error:
+            raise click.ClickException(error.message) from error
+        session.commit()
+    click.echo(f"{slug}: VNPay {'terminal ' + tmn_code.strip() if tmn_code.strip() else 'platform account'}")

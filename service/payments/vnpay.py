@@ -29,7 +29,7 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.crypto import decrypt
+from service.core.crypto import decrypt, encrypt
 from service.core.errors import Invalid
 from service.db import PLATFORM, Scope, scoped, utcnow
 from service.payments import services
@@ -207,6 +207,22 @@ def credentials(session: Session) -> Credentials:
     if settings is not None and settings.vnpay_tmn_code and settings.vnpay_hash_secret_encrypted:
         return Credentials(settings.vnpay_tmn_code, decrypt(settings.vnpay_hash_secret_encrypted))
     return platform_credentials()
+
+
+def set_commune_credentials(session: Session, tmn_code: str, hash_secret: str) -> PaymentSettings:
+    """Give the session's commune its own VNPay merchant account (the secret is stored encrypted);
+    empty values go back to the platform's account."""
+    tmn_code, hash_secret = tmn_code.strip(), hash_secret.strip()
+    if bool(tmn_code) != bool(hash_secret):
+        raise Invalid("Give both the VNPay terminal code and its hash secret, or neither.", param="tmn_code")
+    if tmn_code and not re.fullmatch(r"[A-Za-z0-9]{4,20}", tmn_code):
+        raise Invalid("A VNPay terminal code is 4 to 20 letters and digits.", param="tmn_code")
+    settings = session.scalars(select(PaymentSettings)).first() or PaymentSettings()
+    settings.vnpay_tmn_code = tmn_code
+    settings.vnpay_hash_secret_encrypted = encrypt(hash_secret)
+    session.add(settings)
+    session.flush()
+    return settings
 
 
 def _secret_for_merchant(session: Session, tmn_code: str) -> str | None:

@@ -321,3 +321,26 @@ def test_return_page_outcomes_and_languages(app, world, live):
     declined = _return_page(live, ipn_params(intent.provider_ref, intent.amount, code="51", status="02"), lang="en")
     assert 'data-outcome="failed"' in declined.text and "does not have enough money" in declined.text
     assert load_intent(app, world.a.id, intent.public_id).last_error == ""
+
+
+def test_a_communes_own_credentials_are_set_by_cli_and_stored_encrypted(app, world, database_url, tmp_path):
+    from click.testing import CliRunner
+
+    from service.cli import main
+    from service.payments.vnpay import credentials
+
+    env = {"DATABASE_URL": database_url, "XASO_INSTANCE_PATH": str(tmp_path / "instance"),
+           "SECRET_KEY": app.config["SECRET_KEY"]}
+    result = CliRunner().invoke(main, ["payments", "set-vnpay", "cam-thanh", "--tmn-code", "CAMTHANH",
+                                       "--hash-secret", "S3CRET-OF-THE-COMMUNE"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with app.app_context(), database(app).session(Scope(world.a.id)) as session:
+        stored = session.scalars(select(PaymentSettings)).one()
+        assert stored.vnpay_tmn_code == "CAMTHANH" and "S3CRET" not in stored.vnpay_hash_secret_encrypted
+        account = credentials(session)
+        assert (account.tmn_code, account.hash_secret) == ("CAMTHANH", "S3CRET-OF-THE-COMMUNE")
+    with app.app_context(), database(app).session(Scope(world.b.id)) as session:
+        assert credentials(session).tmn_code != "CAMTHANH"  # the other commune keeps the platform's account
+    bad = CliRunner().invoke(main, ["payments", "set-vnpay", "cam-thanh", "--tmn-code", "x!", "--hash-secret", "s"],
+                             env=env)
+    assert bad.exit_code != 0 and "terminal code" in bad.output
