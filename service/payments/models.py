@@ -44,6 +44,7 @@ class PaymentIntent(TenantOwned, Base):
     payment_method: Mapped[str | None] = mapped_column(String(10))  # vnpay | vietqr | cod
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
     seller_order_id: Mapped[int | None] = mapped_column(ForeignKey("seller_orders.id", ondelete="SET NULL"))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     description: Mapped[str] = mapped_column(String(300), default="")
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -121,11 +121,13 @@ def _changed(session: Session, intent: PaymentIntent, event_type: str) -> None:
 
 def create_intent(session: Session, *, amount: int, payment_method: str | None = None, description: str = "",
                   metadata: dict[str, Any] | None = None, order_id: int | None = None,
-                  seller_order_id: int | None = None, context: dict[str, Any] | None = None) -> PaymentIntent:
+                  seller_order_id: int | None = None, booking_id: int | None = None,
+                  context: dict[str, Any] | None = None) -> PaymentIntent:
     if amount <= 0:
         raise Invalid("The amount must be a positive whole number of đồng.", param="amount")
     intent = PaymentIntent(public_id=new_id("pi"), amount=amount, description=description[:300],
                            metadata_=dict(metadata or {}), order_id=order_id, seller_order_id=seller_order_id,
+                           booking_id=booking_id,
                            status=IntentStatus.REQUIRES_PAYMENT_METHOD)
     session.add(intent)
     session.flush()

@@ -1,0 +1,1 @@
+"""Tourism: homestays with bookings and channel sync; places, tours, events and stories."""
