@@ -13,7 +13,6 @@ Unpaid orders are cancelled when their intents expire, and their stock goes back
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.catalog.models import Product, ProductStatus, Seller
 from service.catalog.services import can_act_for
+from service.core.contact import check_optional_email, check_phone, reference_number
 from service.core.errors import Conflict, Invalid, NotFound
 from service.db import current_tenant_id, utcnow
 from service.notifications.email import order_email, queue_email
@@ -35,8 +35,6 @@ from service.tenants.services import Actor
 
 MAX_QUANTITY = 99
 MAX_CART_LINES = 50
-_NUMBER_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
-_PHONE = re.compile(r"^(\+?84|0)[0-9]{8,10}$")
 
 
 # -- the cart -------------------------------------------------------------------------------
@@ -152,11 +150,8 @@ def _check_buyer(buyer: Buyer) -> None:
             raise Invalid("This field is required.", param=name, code="required")
         if len(value) > longest:
             raise Invalid(f"At most {longest} characters.", param=name)
-    if not _PHONE.match(re.sub(r"[\s.\-]", "", buyer.phone)):
-        raise Invalid("Enter a Vietnamese phone number, for example 0905 123 456.", param="phone",
-                      code="invalid_phone")
-    if buyer.email and ("@" not in buyer.email or len(buyer.email) > 254):
-        raise Invalid("Enter a valid e-mail address, or leave it empty.", param="email", code="invalid_email")
+    check_phone(buyer.phone)
+    check_optional_email(buyer.email)
 
 
 def reserve(session: Session, product_id: int, quantity: int) -> bool:
@@ -178,11 +173,8 @@ def release(session: Session, lines: list[OrderLine]) -> None:
 
 
 def _order_number(session: Session, tenant: Tenant) -> str:
-    prefix = "".join(word[0] for word in tenant.slug.split("-") if word)[:3].upper() or "XS"
-    while True:
-        number = f"{prefix}-{utcnow():%y%m%d}-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(5))
-        if session.scalar(select(Order.id).where(Order.number == number)) is None:
-            return number
+    return reference_number(tenant.slug, utcnow().date(),
+                            lambda number: session.scalar(select(Order.id).where(Order.number == number)) is not None)
 
 
 def checkout(session: Session, cart: Mapping[int, int], buyer: Buyer, payment_method: str,

@@ -8,7 +8,6 @@ then the next unit is tried. Held bookings keep their nights until ``hold_expire
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.core.contact import check_optional_email, check_phone, reference_number
 from service.core.errors import Conflict, Invalid, NotFound
 from service.db import current_tenant_id, utcnow
 from service.payments import services as payments
@@ -43,8 +43,6 @@ BOOKABLE_DAYS_AHEAD = 365
 DEPOSIT_PERCENT = 30
 PAYMENT_OPTIONS = ("deposit", "full", "on_arrival")
 ONLINE_METHODS = ("vnpay", "vietqr")
-_PHONE = re.compile(r"^(\+?84|0)[0-9]{8,10}$")
-_NUMBER_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 
 
 def today_local() -> date:
@@ -184,11 +182,8 @@ class Guest:
 def _check_guest(guest: Guest) -> None:
     if not guest.name.strip():
         raise Invalid("Your name is required.", param="name", code="required")
-    if not _PHONE.match(re.sub(r"[\s.\-]", "", guest.phone)):
-        raise Invalid("Enter a Vietnamese phone number, for example 0905 123 456.", param="phone",
-                      code="invalid_phone")
-    if guest.email and ("@" not in guest.email or len(guest.email) > 254):
-        raise Invalid("Enter a valid e-mail address, or leave it empty.", param="email", code="invalid_email")
+    check_phone(guest.phone)
+    check_optional_email(guest.email)
 
 
 def get_room_type(session: Session, room_type_id: int) -> RoomType:
@@ -199,11 +194,9 @@ def get_room_type(session: Session, room_type_id: int) -> RoomType:
 
 
 def _booking_number(session: Session, tenant: Tenant) -> str:
-    prefix = "".join(word[0] for word in tenant.slug.split("-") if word)[:3].upper() or "XS"
-    while True:
-        number = f"{prefix}-B{today_local():%y%m%d}-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(5))
-        if session.scalar(select(Booking.id).where(Booking.number == number)) is None:
-            return number
+    return reference_number(tenant.slug, today_local(),
+                            lambda number: session.scalar(select(Booking.id).where(Booking.number == number))
+                            is not None, marker="B")
 
 
 def book(session: Session, room_type: RoomType, stay: Stay, guest: Guest, payment_option: str,
