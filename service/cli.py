@@ -253,3 +253,20 @@ def payments_set_vnpay(slug: str, tmn_code: str, hash_secret: str) -> None:
             raise click.ClickException(error.message) from error
         session.commit()
     click.echo(f"{slug}: VNPay {'terminal ' + tmn_code.strip() if tmn_code.strip() else 'platform account'}")
+
+
+@main.group("stays")
+def stays_group() -> None:
+    """Homestays: channel sync with Airbnb, Booking.com and other iCalendar feeds."""
+
+
+@stays_group.command("sync-calendars")
+def stays_sync_calendars() -> None:
+    """Fetch every room type's imported iCal feeds in every commune and block or free their nights. Run it
+    every 15-30 minutes (cron, or the jobs worker); double bookings are reported on each feed."""
+    from service.tourism.ical import sync_all
+
+    with _session() as session:
+        report = sync_all(session)
+    click.echo(f"synced {report.feeds} calendars ({report.failed} failed): claimed {report.claimed} nights, "
+               f"released {report.released}, double-booked {report.conflicts}")
