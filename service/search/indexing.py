@@ -108,4 +108,7 @@ def reindex(session: Session, tenant: Tenant | None = None) -> int:
             products = list(session.scalars(select(Product).where(Product.status == ProductStatus.PUBLISHED)))
             _backend.index(session, [product_document(product, each) for product in products])
             count += len(products)
+            from service.tourism.indexing import reindex_tourism  # imports this module: imported late
+
+            count += reindex_tourism(session, each)
     return count
