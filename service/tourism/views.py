@@ -160,7 +160,8 @@ def _stay_page(homestay: Homestay, values: dict[str, str], errors: dict[str, str
     return render_template("tourism/stay.html", homestay=homestay, values=values, errors=errors, offers=offers,
                            searched=searched, booking_errors=booking_errors or {}, amenities=AMENITIES,
                            json_ld=_json_ld(homestay, tenant), photos=_photo_keys(homestay),
-                           today=services.today_local(), methods=BOOKING_METHODS), status
+                           today=services.today_local(), methods=BOOKING_METHODS,
+                           deposit_percent=services.DEPOSIT_PERCENT), status
 
 
 @bp.get("/c/<commune>/stays/<slug>")
