@@ -8,11 +8,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request
 from flask_babel import gettext
+from werkzeug.datastructures import FileStorage
 
 from service.core.errors import AppError, Invalid, NotFound
 from service.db import get_session
+from service.media.services import UploadPolicy
+from service.media.storage import get_storage
+from service.media.web import read_upload
 from service.tenants.admin import ADMIN_PREFIX, admin_labels, form_failed, saved
 from service.tenants.web import commune_member_required, current_actor
 from service.tourism import homestays as hosting
@@ -82,10 +86,12 @@ def _homestay_form() -> dict[str, Any]:
 
 
 def _homestay_page(homestay: Homestay | None, values: dict[str, Any], errors: dict[str, str],
-                   status: int = 200) -> Any:
+                   status: int = 200, photo_problems: list[str] | None = None) -> Any:
+    session = get_session()
     return render_template("admin/stays/form.html", homestay=homestay, values=values, errors=errors,
-                           amenities=hosting.AMENITIES, hosts=hosting.hosts_for(get_session(), current_actor())), \
-        status
+                           amenities=hosting.AMENITIES, hosts=hosting.hosts_for(session, current_actor()),
+                           photos=hosting.photos(session, homestay) if homestay else [],
+                           photo_problems=photo_problems or []), status
 
 
 @stays_admin.get("/stays", endpoint="homestays")
@@ -145,6 +151,46 @@ def homestay_publish(homestay_id: int) -> Any:
         return _homestay_page(homestay, _homestay_values(homestay), {"_": error.message}, status)
     return saved(gettext("Published.") if publish else gettext("Unpublished."), "stays_admin.homestay_edit",
                  homestay_id=homestay_id)
+
+
+@stays_admin.post("/stays/<int:homestay_id>/photos")
+@commune_member_required
+def photos_upload(homestay_id: int) -> Any:
+    """Several photos at once from a phone: each good one is kept even when another is refused."""
+    session = get_session()
+    actor = current_actor()
+    homestay = hosting.get_homestay(session, actor, homestay_id)
+    policy = UploadPolicy.from_config(current_app.config)
+    storage = get_storage()
+    files: list[FileStorage | None] = [file for file in request.files.getlist("file") if file.filename] or [None]
+    added, problems = 0, []
+    for file in files:
+        try:
+            with session.begin_nested():
+                hosting.add_photo(session, actor, storage, policy, homestay, read_upload(file, policy),
+                                  file.filename or "" if file else "")
+            added += 1
+        except AppError as error:
+            if error.status in (401, 403, 404):
+                raise
+            problems.append((f"{file.filename}: " if file and file.filename else "") + error.message)
+    if not problems:
+        return saved(gettext("Photos added: %(num)d.", num=added), "stays_admin.homestay_edit",
+                     homestay_id=homestay_id)
+    session.commit()  # the good photos stay
+    if added:
+        flash(gettext("Photos added: %(num)d.", num=added), "success")
+    return _homestay_page(homestay, _homestay_values(homestay), {}, 422, photo_problems=problems)
+
+
+@stays_admin.post("/stays/<int:homestay_id>/photos/<int:asset_id>")
+@commune_member_required
+def photo_change(homestay_id: int, asset_id: int) -> Any:
+    session = get_session()
+    actor = current_actor()
+    homestay = hosting.get_homestay(session, actor, homestay_id)
+    hosting.change_photo(session, actor, homestay, asset_id, request.form.get("op", ""))
+    return saved(gettext("Saved."), "stays_admin.homestay_edit", homestay_id=homestay_id)
 
 
 # -- room types -----------------------------------------------------------------------------

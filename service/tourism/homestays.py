@@ -21,6 +21,10 @@ from service.core.errors import Conflict, Invalid, NotFound
 from service.core.money import MAX_PRICE_VND
 from service.core.text import slugify
 from service.db import utcnow
+from service.media import services as media
+from service.media.models import MediaAttachment
+from service.media.services import UploadPolicy
+from service.media.storage import Storage
 from service.tenants.services import Actor
 from service.tourism import services
 from service.tourism.models import Booking, Homestay, PriceRule, PublishStatus, RoomType, Unit, UnitNight
@@ -351,3 +355,46 @@ def cancel(session: Session, actor: Actor, homestay: Homestay, booking_id: int, 
     record(session, actor, "booking.canceled", booking, {"reason": reason},
            on_behalf_of_seller_id=_on_behalf(actor, homestay.host))
     return booking
+
+
+# -- photos ---------------------------------------------------------------------------------
+
+STAY_PHOTOS = "stay"  # media owner type: the first photo is the cover
+
+
+def photos(session: Session, homestay: Homestay) -> list[MediaAttachment]:
+    return media.attachments(session, STAY_PHOTOS, homestay.id)
+
+
+def add_photo(session: Session, actor: Actor, storage: Storage, policy: UploadPolicy, homestay: Homestay,
+              data: bytes, filename: str = "") -> MediaAttachment:
+    if not can_manage(actor, homestay):
+        raise NotFound("No such homestay.", param="homestay_id")
+    media.check_room(session, policy, STAY_PHOTOS, homestay.id)  # before the work of processing it
+    asset = media.upload(session, storage, policy, data, filename, actor.user.id if actor.user else None)
+    attachment = media.attach(session, policy, STAY_PHOTOS, homestay.id, asset)
+    _sync_cover(session, homestay)
+    record(session, actor, "homestay.photo_added", homestay, {"image": [None, asset.id]},
+           on_behalf_of_seller_id=_on_behalf(actor, homestay.host))
+    return attachment
+
+
+def change_photo(session: Session, actor: Actor, homestay: Homestay, asset_id: int, operation: str) -> None:
+    """``cover`` puts a photo first; ``remove`` takes it off the homestay."""
+    if not can_manage(actor, homestay):
+        raise NotFound("No such homestay.", param="homestay_id")
+    if operation == "remove":
+        media.detach(session, STAY_PHOTOS, homestay.id, asset_id)
+    elif operation == "cover":
+        media.move(session, STAY_PHOTOS, homestay.id, asset_id, 0)
+    else:
+        raise Invalid("Unknown photo action.", param="op", code="unknown_action")
+    _sync_cover(session, homestay)
+    record(session, actor, f"homestay.photo_{operation}", homestay, {"image": asset_id},
+           on_behalf_of_seller_id=_on_behalf(actor, homestay.host))
+
+
+def _sync_cover(session: Session, homestay: Homestay) -> None:
+    """Lists and search show ``cover_key``: keep it the first photo's."""
+    session.flush()
+    homestay.cover_key = media.cover_key(session, STAY_PHOTOS, homestay.id)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from io import BytesIO
 
 from sqlalchemy import select
 
 from service.audit.models import AuditEntry
 from service.db import PLATFORM, database
+from service.tourism import homestays as hosting
 from service.tourism.models import Booking, BookingStatus, Homestay, PublishStatus, RoomType, UnitNight
 from tests.admin.helpers import sign_in
+from tests.media.imagegen import encode, photo
 from tests.tourism import make_listing, next_monday
 
 ADMIN = "/c/cam-thanh/admin/stays"
@@ -127,3 +130,33 @@ def test_who_may_manage_a_homestay(app, world):
     assert app.test_client().get(ADMIN).status_code in (302, 303, 401, 404)  # signed out
     with database(app).session(PLATFORM) as session:
         assert session.get(Homestay, other.homestay_id).status == PublishStatus.PUBLISHED
+
+
+def test_host_photos_become_the_cover_and_the_gallery(app, world):
+    listing = make_listing(app, world.a.id, world.a.sellers["own"])
+    host = signed_in(app, world.a.users["seller"])
+    url = f"{ADMIN}/{listing.homestay_id}/photos"
+    response = host.post(url, content_type="multipart/form-data", data={"file": [
+        (BytesIO(encode(photo(1200, 800, seed=1), "JPEG")), "san-vuon.jpg"),
+        (BytesIO(encode(photo(900, 1200, seed=2), "PNG")), "phong-doi.png"),
+        (BytesIO(b"not an image at all"), "notes.txt")]})
+    assert response.status_code == 422  # the text file is refused, the two photos are kept
+    assert "notes.txt" in response.get_data(as_text=True)
+    with database(app).session(PLATFORM) as session:
+        homestay = session.get(Homestay, listing.homestay_id)
+        attached = hosting.photos(session, homestay)
+        assert len(attached) == 2 and homestay.cover_key == attached[0].asset.key
+        second = attached[1].asset
+    assert host.post(f"{url}/{second.id}", data={"op": "cover"}).status_code == 303
+    with database(app).session(PLATFORM) as session:
+        assert session.get(Homestay, listing.homestay_id).cover_key == second.key
+    public = app.test_client().get(f"/c/cam-thanh/stays/{listing.slug}").get_data(as_text=True)
+    assert public.count("<picture") == 2 and second.key in public
+    assert second.key in app.test_client().get("/c/cam-thanh/stays").get_data(as_text=True)
+    # another seller's account cannot touch them
+    outsider = signed_in(app, world.b.users["seller"])
+    assert outsider.post(f"{url}/{second.id}", data={"op": "remove"}).status_code == 404
+    assert host.post(f"{url}/{second.id}", data={"op": "remove"}).status_code == 303
+    with database(app).session(PLATFORM) as session:
+        homestay = session.get(Homestay, listing.homestay_id)
+        assert homestay.cover_key != second.key and homestay.cover_key is not None
