@@ -30,6 +30,7 @@ from service.media.storage import Storage
 from service.placeholder_images import commune_cover, product_cover
 from service.tenants.models import Role, Tenant
 from service.tenants.services import SYSTEM, Actor, add_member, create_tenant
+from service.tourism.demo import load_tourism
 
 DEMO_PASSWORD = "xaso-demo-2026"
 DEMO_DOMAIN = "xaso.vn"
@@ -639,3 +640,4 @@ def _load_commune(session: Session, storage: Storage, spec: CommuneSpec) -> None
                 # Spread publication over the past weeks so "newest first" has a meaningful order.
                 product.published_at = now - timedelta(hours=7 * (len(spec.products) - index))
         session.flush()
+        load_tourism(session, storage, tenant, spec.slug)

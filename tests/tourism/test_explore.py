@@ -7,12 +7,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from service.core.errors import Invalid
 from service.db import Scope, database, utcnow
 from service.tenants.services import SYSTEM
 from service.tourism import places
-from service.tourism.models import Homestay, PublishStatus, RoomType, Unit
+from service.tourism.models import Homestay, PriceRule, PublishStatus, RoomType, Unit
 from service.tourism.services import new_room_type_token
 
 
@@ -173,3 +174,34 @@ def test_only_staff_write_and_bad_values_are_refused(app, world):
             places.create_event(session, SYSTEM, {"name_vi": "Hội", "starts_at": start,
                                                   "ends_at": start - timedelta(hours=1)})
         assert error.value.param == "ends_at"
+
+
+def test_demo_communes_have_tourism_to_explore_book_and_find(app, client, tmp_path):
+    from service.db import PLATFORM
+    from service.demo import load_demo
+    from service.media.storage import LocalStorage
+    from service.tourism.models import Event
+
+    with database(app).session(PLATFORM) as session:
+        load_demo(session, LocalStorage(tmp_path / "media"))
+        session.commit()
+    centres = {"cam-thanh": (15.874, 108.352), "nam-phuoc": (15.830, 108.226), "binh-loi": (11.02, 106.80)}
+    for slug, (lat, lon) in centres.items():
+        features = json.loads(client.get(f"/c/{slug}/explore.geojson").get_data(as_text=True))["features"]
+        kinds = {feature["properties"]["kind"] for feature in features}
+        assert {"stay", "tour", "craft_village", "event", "article"} <= kinds, slug
+        for feature in features:  # every item within a few kilometres of the real commune
+            f_lon, f_lat = feature["geometry"]["coordinates"]
+            assert abs(f_lat - lat) < 0.05 and abs(f_lon - lon) < 0.05, (slug, feature["properties"]["name"])
+        for feature in features:
+            assert client.get(feature["properties"]["url"].removeprefix("http://localhost")).status_code == 200
+    page = client.get("/c/cam-thanh/explore?kind=tour&lang=vi").get_data(as_text=True)
+    assert "Thúng chai rừng dừa Bảy Mẫu" in page and "150.000 ₫" in page
+    hits = client.get("/api/v1/communes/cam-thanh/search", query_string={"q": "thung chai", "kind": "place"}).json
+    assert "Thúng chai rừng dừa Bảy Mẫu" in [hit["title"] for hit in hits["data"]]
+    stays = client.get("/api/v1/communes/cam-thanh/search", query_string={"q": "homestay rung dua"}).json["data"]
+    assert stays[0]["kind"] == "stay" and stays[0]["price"] == 450_000
+    with database(app).session(PLATFORM) as session:
+        assert all(event.starts_at > utcnow() for event in session.scalars(select(Event)))
+        rules = session.scalars(select(PriceRule)).all()
+        assert rules and {rule.name for rule in rules} == {"Tết Nguyên Đán"}
