@@ -85,3 +85,12 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(vnpay_views.bp)  # VNPay's server and the buyer's redirect carry no CSRF token
     app.register_blueprint(vnpay_views.bp)
     app.register_blueprint(orders_admin.orders_admin)
+    from service.tourism import admin as tourism_admin
+    from service.tourism import explore as tourism_explore
+    from service.tourism import ical_views as tourism_ical
+    from service.tourism import views as tourism_views
+
+    app.register_blueprint(tourism_views.bp)
+    app.register_blueprint(tourism_admin.stays_admin)
+    app.register_blueprint(tourism_explore.bp)
+    app.register_blueprint(tourism_ical.bp)  # GET only: the export feed, fetched by other channels' servers
