@@ -113,6 +113,7 @@ def _feature(item: Item, root: str) -> dict[str, Any]:
 
 
 @bp.get("/c/<commune>/explore.geojson")
+@bp.get("/api/v1/communes/<commune>/explore.geojson", endpoint="api_explore_geojson")
 def explore_geojson() -> Any:
     tenant = require_tenant()
     root = request.host_url.rstrip("/")

@@ -116,6 +116,10 @@ def test_geojson_has_only_this_communes_published_located_items_lon_first(app, c
     for feature in body["features"]:
         lon, lat = feature["geometry"]["coordinates"]
         assert 100 < lon < 110 and 10 < lat < 20
+    api = client.get("/api/v1/communes/cam-thanh/explore.geojson")
+    assert api.mimetype == "application/geo+json" and json.loads(api.get_data(as_text=True)) == body
+    missing = client.get("/api/v1/communes/nowhere/explore.geojson")
+    assert missing.status_code == 404 and missing.json["error"]["code"]
 
 
 def test_detail_pages_carry_json_ld_and_speak_english(app, client, world):
