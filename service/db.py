@@ -289,6 +289,13 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_first_savepoint(connection: Any, _name: str) -> None:
+            # The driver says BEGIN only before the first write: a SAVEPOINT taken before any write would be
+            # the whole transaction, and its RELEASE would commit. Open the real transaction first.
+            if not connection.connection.dbapi_connection.in_transaction:
+                connection.exec_driver_sql("BEGIN")
+
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

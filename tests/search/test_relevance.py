@@ -103,7 +103,7 @@ def test_relevance_suite_over_the_demo_catalog(app, tmp_path):
         session.commit()
         misses = []
         for q, expected in QUERIES:
-            titles = [hit.title for hit in backend.search(session, SearchQuery(q=q, per_page=3)).hits]
+            titles = [hit.title for hit in backend.search(session, SearchQuery(q=q, kind="product", per_page=3)).hits]
             if expected not in titles:
                 misses.append(f"{q!r}: expected {expected!r}, got {titles}")
         # products waiting for review or in draft are not in the index

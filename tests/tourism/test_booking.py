@@ -7,7 +7,6 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from service.db import PLATFORM, Scope, database
@@ -41,11 +40,8 @@ def nights_taken(app, unit_id=None):
         return session.scalar(query)
 
 
-def refused_booking_left_nothing(app, database_url, expected):
-    """On SQLite the data layer lets pysqlite commit at RELEASE SAVEPOINT when no BEGIN was sent yet, so the
-    booking row of a refused booking survives the rollback (its nights do not). PostgreSQL is exact."""
-    if database_url.startswith("sqlite"):
-        pytest.xfail("service.db: pysqlite SAVEPOINT outside BEGIN commits a refused booking's row")
+def refused_booking_left_nothing(app, expected):
+    """A refused booking leaves no row behind (its savepoints live inside the request's transaction)."""
     assert len(bookings(app)) == expected
 
 
@@ -105,7 +101,7 @@ def test_pay_on_arrival_takes_the_nights_once(app, client, world, database_url):
     assert book(client, listing, monday + timedelta(days=2)).status_code == 303
     assert nights_taken(app) == 4
     assert client.get("/c/cam-thanh/bookings/not-a-real-secret").status_code == 404
-    refused_booking_left_nothing(app, database_url, 2)
+    refused_booking_left_nothing(app, 2)
 
 
 def test_a_second_unit_takes_the_second_booking(app, client, world, database_url):
@@ -122,7 +118,7 @@ def test_a_second_unit_takes_the_second_booking(app, client, world, database_url
     assert nights_taken(app, listing.unit_ids[0]) == nights_taken(app, listing.unit_ids[1]) == 2
     assert book(client, listing, monday).status_code == 409
     assert nights_taken(app) == 4
-    refused_booking_left_nothing(app, database_url, 2)
+    refused_booking_left_nothing(app, 2)
 
 
 def test_vnpay_booking_is_held_until_paid(app, client, world):
