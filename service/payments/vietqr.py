@@ -199,18 +199,29 @@ def _commune_slug(session: Session, tenant_id: int) -> str:
     return tenant.slug if tenant is not None else ""
 
 
+def _payee(session: Session, intent: PaymentIntent) -> tuple[Seller, str]:
+    """(the seller the money goes to, the reference the transfer carries)."""
+    part = session.get(SellerOrder, intent.seller_order_id) if intent.seller_order_id else None
+    if part is not None:
+        return part.seller, part.order.number
+    from service.tourism.models import Booking  # late: tourism builds on payments
+
+    booking = session.get(Booking, intent.booking_id) if intent.booking_id else None
+    if booking is not None:
+        return booking.room_type.homestay.host, booking.number
+    raise Invalid("A VietQR payment pays a seller's part of an order or a homestay booking.",
+                  param="payment_method", code="vietqr_unavailable")
+
+
 @provider("vietqr")
 def next_action(session: Session, intent: PaymentIntent, context: dict[str, Any]) -> dict[str, Any]:
-    """Show the QR of a transfer to the seller whose part of the order this intent pays."""
-    part = session.get(SellerOrder, intent.seller_order_id) if intent.seller_order_id else None
-    if part is None:
-        raise Invalid("A VietQR payment pays one seller's part of an order (seller_order_id).",
-                      param="payment_method", code="vietqr_unavailable")
-    seller = part.seller
+    """Show the QR of a transfer to whoever this intent pays: a seller for its part of an order, or a
+    homestay's host for a booking."""
+    seller, reference = _payee(session, intent)
     if not has_bank_account(seller):
         raise Invalid(f"{seller.name} has no bank account for VietQR transfers; choose another way to pay.",
                       param="payment_method", code="vietqr_unavailable")
-    purpose = purpose_text(part.order.number or str(context.get("order_number", "")))
+    purpose = purpose_text(reference or str(context.get("order_number", "")))
     data = payload(bank_bin=seller.bank_bin, account_number=seller.bank_account_number, amount=intent.amount,
                    purpose=purpose)
     bank = BANKS.get(seller.bank_bin)

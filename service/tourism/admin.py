@@ -353,5 +353,16 @@ def booking_cancel(homestay_id: int, booking_id: int) -> Any:
                  "stays_admin.bookings", homestay_id=homestay_id)
 
 
+@stays_admin.post("/stays/<int:homestay_id>/bookings/<int:booking_id>/transfer")
+@commune_member_required
+def booking_transfer(homestay_id: int, booking_id: int) -> Any:
+    session = get_session()
+    actor = current_actor()
+    homestay = hosting.get_homestay(session, actor, homestay_id)
+    hosting.confirm_transfer(session, actor, homestay, booking_id)
+    return saved(gettext("Transfer confirmed: the booking is confirmed."), "stays_admin.bookings",
+                 homestay_id=homestay_id)
+
+
 def blueprints() -> list[Blueprint]:
     return [stays_admin]

@@ -357,6 +357,18 @@ def cancel(session: Session, actor: Actor, homestay: Homestay, booking_id: int, 
     return booking
 
 
+def confirm_transfer(session: Session, actor: Actor, homestay: Homestay, booking_id: int) -> Booking:
+    if not can_manage(actor, homestay):
+        raise NotFound("No such homestay.", param="homestay_id")
+    booking = session.get(Booking, booking_id)
+    if booking is None or booking.room_type.homestay_id != homestay.id:
+        raise NotFound("No such booking.", param="booking_id")
+    services.confirm_transfer(session, booking)
+    record(session, actor, "booking.transfer_confirmed", booking, {"amount": booking.amount_due_now},
+           on_behalf_of_seller_id=_on_behalf(actor, homestay.host))
+    return booking
+
+
 # -- photos ---------------------------------------------------------------------------------
 
 STAY_PHOTOS = "stay"  # media owner type: the first photo is the cover

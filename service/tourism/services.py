@@ -282,6 +282,17 @@ def cancel_booking(session: Session, booking: Booking, reason: str) -> Booking:
     return booking
 
 
+def confirm_transfer(session: Session, booking: Booking) -> Booking:
+    """The host saw the VietQR transfer (deposit or full) arrive in the bank account."""
+    intent = booking_intent(session, booking)
+    if intent is None or intent.payment_method != "vietqr":
+        raise Conflict("This booking is not paid by bank transfer.", code="not_a_transfer")
+    if intent.status != IntentStatus.REQUIRES_ACTION:
+        raise Conflict("This transfer is already confirmed or cancelled.", code="payment_intent_unexpected_state")
+    payments.succeed(session, intent, intent.amount)  # the booking is confirmed by the success listener
+    return booking
+
+
 def get_booking_by_secret(session: Session, secret: str) -> Booking:
     booking = session.scalars(select(Booking).where(Booking.secret == secret)).first() if len(secret) <= 64 \
         else None

@@ -30,7 +30,7 @@ bp = Blueprint("tourism", __name__)
 VNPAY_RETURN_PATH = "payments/vnpay/return"  # fixed by the public contract, as for orders
 # VietQR pays a seller's bank account through a seller part of an order; bookings have none yet,
 # so the public form offers VNPay and paying at the house.
-BOOKING_METHODS = ("vnpay",)
+BOOKING_METHODS = ("vnpay", "vietqr")
 STAY_FIELDS = ("check_in", "check_out", "guests")
 GUEST_FIELDS = ("name", "phone", "email", "note")
 PROBLEMS = {
@@ -187,7 +187,7 @@ def book(slug: str) -> Any:
     if values["payment_option"] == "on_arrival":
         values["payment_method"] = ""
     elif values["payment_method"] not in BOOKING_METHODS:
-        values["payment_method"] = "invalid"  # VietQR is not offered for bookings (see BOOKING_METHODS)
+        values["payment_method"] = "invalid"
     try:
         stay_ = services.check_stay(_date(request.form, "check_in"), _date(request.form, "check_out"),
                                     _int(request.form, "guests"), room_type)

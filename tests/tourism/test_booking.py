@@ -226,3 +226,37 @@ def test_host_blocks_close_the_dates(app, client, world):
     with database(app).session(PLATFORM) as session:
         sources = sorted(source for (source,) in session.execute(select(UnitNight.source)))
     assert sources == [NightSource.BOOKING, NightSource.HOST_BLOCK]
+
+
+def test_vietqr_deposit_shows_the_hosts_code_and_the_host_confirms_the_transfer(app, client, world):
+    from service.catalog import services as catalog
+    from tests.admin.helpers import sign_in
+
+    listing = make_listing(app, world.a.id, world.a.sellers["own"])
+    monday = next_monday()
+    # without a bank account the host cannot take transfers: a clear 422, nothing held
+    response = book(client, listing, monday, option="deposit", method="vietqr")
+    assert response.status_code == 422 and bookings(app) == [] and nights_taken(app) == 0
+    with app.app_context(), database(app).session(Scope(world.a.id)) as session:
+        host = catalog.get_seller(session, world.a.sellers["own"])
+        catalog.update_seller(session, SYSTEM, host, {"bank_bin": "970405", "bank_account_number": "1234567890",
+                                                      "bank_account_name": host.name})
+        session.commit()
+    response = book(client, listing, monday, option="deposit", method="vietqr")
+    assert response.status_code == 303
+    [booking] = bookings(app)
+    assert (booking.status, booking.payment_method, booking.amount_due_now) == (BookingStatus.HELD, "vietqr", 300_000)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    code = re.search(r'<img src="(/c/cam-thanh/pay/pi_[0-9a-f]+/qr\.svg)"', page)
+    assert code and booking.number in page and client.get(code.group(1)).mimetype == "image/svg+xml"
+    host_client = app.test_client()
+    with database(app).session(PLATFORM) as db_session:
+        sign_in(host_client, db_session, world.a.users["seller"])
+    url = f"/c/cam-thanh/admin/stays/{listing.homestay_id}/bookings/{booking.id}/transfer"
+    assert host_client.post(url).status_code == 303
+    assert bookings(app)[0].status == BookingStatus.CONFIRMED
+    assert host_client.post(url).status_code == 409  # already confirmed: nothing changes
+    outsider = app.test_client()
+    with database(app).session(PLATFORM) as db_session:
+        sign_in(outsider, db_session, world.b.users["admin"])
+    assert outsider.post(url).status_code == 404
