@@ -11,7 +11,6 @@ from typing import Any
 from flask import Blueprint, current_app, flash, render_template, request
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 
 from service.audit.services import list_entries
 from service.catalog import services as catalog
@@ -28,7 +27,7 @@ from service.core.money import format_vnd, parse_vnd
 from service.db import get_session
 from service.media.services import UploadPolicy
 from service.media.storage import get_storage
-from service.media.web import read_upload
+from service.media.web import upload_each
 from service.payments import vietqr
 from service.tenants.admin import (
     ADMIN_PREFIX,
@@ -75,14 +74,6 @@ STATUS_DONE = {
     "reject": lazy_gettext("“%(title)s” was sent back to the seller with your note."),
     "archive": lazy_gettext("“%(title)s” was archived."),
     "restore": lazy_gettext("“%(title)s” was restored as a draft."),
-}
-IMAGE_PROBLEMS = {
-    "file_missing": lazy_gettext("Choose a photo to upload."),
-    "unsupported_image": lazy_gettext("This is not a JPEG, PNG or WebP photo."),
-    "image_too_large": lazy_gettext("The file is too large (at most %(mb)d MB)."),
-    "image_too_many_pixels": lazy_gettext("The photo has too many pixels; send a smaller one."),
-    "image_damaged": lazy_gettext("The file is damaged or incomplete; take or send the photo again."),
-    "too_many_images": lazy_gettext("A listing has at most %(max)d photos; remove one first."),
 }
 IMAGE_DONE = {
     "alt": lazy_gettext("Photo description saved."),
@@ -219,13 +210,6 @@ def edit_product(product_id: int) -> Any:
     return _edit_page(product, values, errors, 422)
 
 
-def _image_problem(error: AppError, policy: UploadPolicy) -> str:
-    message = IMAGE_PROBLEMS.get(error.code)
-    if message is None:
-        return error.message
-    return str(message) % {"mb": policy.max_bytes // (1024 * 1024), "max": policy.max_per_owner}
-
-
 @catalog_admin.post("/products/<int:product_id>/images")
 @commune_member_required
 def upload_product_images(product_id: int) -> Any:
@@ -235,19 +219,8 @@ def upload_product_images(product_id: int) -> Any:
     product = catalog.get_manageable_product(session, actor, product_id)
     policy = UploadPolicy.from_config(current_app.config)
     storage = get_storage()
-    files: list[FileStorage | None] = [file for file in request.files.getlist("file") if file.filename] or [None]
-    added, problems = 0, []
-    for file in files:
-        try:
-            with session.begin_nested():
-                catalog.add_product_image(session, actor, storage, policy, product, read_upload(file, policy),
-                                          file.filename or "" if file else "")
-            added += 1
-        except AppError as error:
-            if error.status in (401, 403, 404):
-                raise
-            name = f"{file.filename}: " if file and file.filename else ""
-            problems.append(name + _image_problem(error, policy))
+    added, problems = upload_each(policy, lambda data, name: catalog.add_product_image(
+        session, actor, storage, policy, product, data, name))
     if not problems:
         return saved(gettext("Photos added: %(num)d.", num=added), "catalog_admin.edit_product",
                      product_id=product.id)

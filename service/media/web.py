@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from flask import Flask, g
+from flask import Flask, g, request
+from flask_babel import lazy_gettext
 from werkzeug.datastructures import FileStorage
 
-from service.core.errors import Invalid
+from service.core.errors import AppError, Invalid
 from service.db import get_session
 from service.media.models import MediaAsset
 from service.media.services import Picture, UploadPolicy, assets_by_key, picture
@@ -60,6 +61,42 @@ def read_upload(file: FileStorage | None, policy: UploadPolicy) -> bytes:
     if not data:
         raise Invalid("The file is empty.", param="file", code="file_missing")
     return data
+
+
+# The pipeline's refusals, in words for the person at the phone (translated).
+UPLOAD_PROBLEMS = {
+    "file_missing": lazy_gettext("Choose a photo to upload."),
+    "unsupported_image": lazy_gettext("This is not a JPEG, PNG or WebP photo."),
+    "image_too_large": lazy_gettext("The file is too large (at most %(mb)d MB)."),
+    "image_too_many_pixels": lazy_gettext("The photo has too many pixels; send a smaller one."),
+    "image_damaged": lazy_gettext("The file is damaged or incomplete; take or send the photo again."),
+    "too_many_images": lazy_gettext("A listing has at most %(max)d photos; remove one first."),
+}
+
+
+def upload_problem(error: AppError, policy: UploadPolicy) -> str:
+    message = UPLOAD_PROBLEMS.get(error.code)
+    if message is None:
+        return error.message
+    return str(message) % {"mb": policy.max_bytes // (1024 * 1024), "max": policy.max_per_owner}
+
+
+def upload_each(policy: UploadPolicy, add: Callable[[bytes, str], object]) -> tuple[int, list[str]]:
+    """Several photos from one form (``file`` fields), each in its own savepoint: the good ones are kept even
+    when another is refused. Returns how many were added and what went wrong with the others."""
+    session = get_session()
+    files: list[FileStorage | None] = [file for file in request.files.getlist("file") if file.filename] or [None]
+    added, problems = 0, []
+    for file in files:
+        try:
+            with session.begin_nested():
+                add(read_upload(file, policy), file.filename or "" if file else "")
+            added += 1
+        except AppError as error:
+            if error.status in (401, 403, 404):
+                raise
+            problems.append((f"{file.filename}: " if file and file.filename else "") + upload_problem(error, policy))
+    return added, problems
 
 
 def init_app(app: Flask) -> None:

@@ -10,13 +10,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, render_template, request
 from flask_babel import gettext
-from werkzeug.datastructures import FileStorage
 
 from service.core.errors import AppError, Invalid, NotFound
 from service.db import get_session
 from service.media.services import UploadPolicy
 from service.media.storage import get_storage
-from service.media.web import read_upload
+from service.media.web import upload_each
 from service.tenants.admin import ADMIN_PREFIX, admin_labels, form_failed, saved
 from service.tenants.web import commune_member_required, current_actor
 from service.tourism import homestays as hosting
@@ -162,18 +161,8 @@ def photos_upload(homestay_id: int) -> Any:
     homestay = hosting.get_homestay(session, actor, homestay_id)
     policy = UploadPolicy.from_config(current_app.config)
     storage = get_storage()
-    files: list[FileStorage | None] = [file for file in request.files.getlist("file") if file.filename] or [None]
-    added, problems = 0, []
-    for file in files:
-        try:
-            with session.begin_nested():
-                hosting.add_photo(session, actor, storage, policy, homestay, read_upload(file, policy),
-                                  file.filename or "" if file else "")
-            added += 1
-        except AppError as error:
-            if error.status in (401, 403, 404):
-                raise
-            problems.append((f"{file.filename}: " if file and file.filename else "") + error.message)
+    added, problems = upload_each(policy, lambda data, name: hosting.add_photo(
+        session, actor, storage, policy, homestay, data, name))
     if not problems:
         return saved(gettext("Photos added: %(num)d.", num=added), "stays_admin.homestay_edit",
                      homestay_id=homestay_id)
