@@ -91,6 +91,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "10")),
         "MAIL_FROM": env.get("MAIL_FROM", "XaSo <no-reply@xaso.vn>"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # SMS (sent by the outbox): an HTTP gateway that takes POST {"to": "+84...", "text": "..."} with a bearer
+        # token; empty writes each message as a .txt file under <instance>/sms/ instead.
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_TOKEN": env.get("SMS_GATEWAY_TOKEN", ""),
+        "SMS_TIMEOUT": int(env.get("SMS_TIMEOUT", "10")),
+        # Citizens' forms (field reports, questions, phone codes): per client address, against spam.
+        "ENGAGEMENT_RATE_LIMIT": env.get("ENGAGEMENT_RATE_LIMIT", "10 per hour;30 per day"),
         **_vnpay(env),
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local"),
         # STORAGE_BACKEND=s3: the bucket (required), a key prefix, and either a public base URL (CDN)

@@ -3,6 +3,22 @@
 from service.accounts.models import ApiToken, User
 from service.audit.models import AuditEntry
 from service.catalog.models import Category, Product, Seller
+from service.engagement.models import (
+    Announcement,
+    AnnouncementCategory,
+    Department,
+    FieldReport,
+    Open311Key,
+    PhoneVerification,
+    Poll,
+    PollOption,
+    PollVote,
+    PrivateContact,
+    Question,
+    ReportCategory,
+    ReportUpdate,
+    ResponseTemplate,
+)
 from service.jobs.models import OutboxMessage
 from service.media.models import MediaAsset, MediaAttachment
 from service.orders.models import Order, OrderLine, SellerOrder
@@ -31,9 +47,13 @@ from service.tourism.models import (
 __all__ = ["ApiToken", "AuditEntry", "Category", "IdempotencyRecord", "MediaAsset", "MediaAttachment", "Membership",
            "Order", "OrderLine", "OutboxMessage", "PaymentEvent", "PaymentIntent", "PaymentSettings", "Product",
            "Refund", "Seller", "SellerOrder", "Tenant", "User", "WebhookEndpoint",
-           "Article", "Booking", "Event", "Homestay", "ICalFeed", "Place", "PriceRule", "RoomType", "Unit", "UnitNight"]
+           "Article", "Booking", "Event", "Homestay", "ICalFeed", "Place", "PriceRule", "RoomType", "Unit", "UnitNight",
+           "Announcement", "AnnouncementCategory", "Department", "FieldReport", "Open311Key", "PhoneVerification",
+           "Poll", "PollOption", "PollVote", "PrivateContact", "Question", "ReportCategory", "ReportUpdate",
+           "ResponseTemplate"]
 import service.jobs.delivery  # noqa: E402,F401  (outbox messages noted for delivery after commit)
 import service.notifications.email  # noqa: E402,F401  (its outbox handler sends e-mails)
+import service.notifications.sms  # noqa: E402,F401  (its outbox handler sends SMS)
 import service.payments.vietqr  # noqa: E402,F401  (VietQR's next action, for workers that never load the views)
 import service.payments.vnpay  # noqa: E402,F401  (VNPay's next action and refunds)
 import service.search.indexing  # noqa: E402,F401  (index rows follow products in the same transaction)

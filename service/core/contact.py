@@ -20,6 +20,13 @@ def check_phone(phone: str, param: str = "phone") -> None:
                       code="invalid_phone")
 
 
+def normalize_phone(phone: str, param: str = "phone") -> str:
+    """'0905 123 456' and '+84 905-123-456' are both '+84905123456' (one form to compare and to send to)."""
+    check_phone(phone, param)
+    digits = re.sub(r"[\s.\-]", "", phone).lstrip("+")
+    return "+84" + (digits[2:] if digits.startswith("84") else digits[1:])
+
+
 def check_optional_email(email: str, param: str = "email") -> None:
     if email and ("@" not in email or len(email) > 254 or any(ch.isspace() for ch in email.strip())):
         raise Invalid("Enter a valid e-mail address, or leave it empty.", param=param, code="invalid_email")
