@@ -94,3 +94,23 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tourism_admin.stays_admin)
     app.register_blueprint(tourism_explore.bp)
     app.register_blueprint(tourism_ical.bp)  # GET only: the export feed, fetched by other channels' servers
+    _register_engagement(app)
+
+
+def _register_engagement(app: Flask) -> None:
+    from service.core.security import csrf
+    from service.engagement import (
+        admin,
+        civic_admin,
+        civic_views,
+        open311,
+        open311_admin,
+        poll_admin,
+        poll_views,
+        views,
+    )
+
+    csrf.exempt(open311.bp)  # Open311 clients post with an API key, not a browser session
+    for blueprint in (views.bp, civic_views.bp, poll_views.bp, open311.bp, admin.reports_admin, civic_admin.civic_admin,
+                      poll_admin.polls_admin, open311_admin.open311_admin):
+        app.register_blueprint(blueprint)
