@@ -370,9 +370,9 @@ def update_poll(session: Session, actor: Actor, poll: Poll, data: dict[str, Any]
         option_changes = _apply_options(poll, checked["options"], voted)
         if option_changes:
             changes["options"] = option_changes
-    for name, (_old, new) in changes.items():
+    for name, change in changes.items():
         if name != "options":
-            setattr(poll, name, new)
+            setattr(poll, name, change[1])
     session.flush()
     if changes:
         record(session, actor, "poll.updated", poll, changes)

@@ -304,7 +304,8 @@ def test_after_close_results_stay_hidden_from_voters_until_the_close(app, world,
     sign_in(voter, db_session, world.a.users["admin"])
     voter.post(f"{page}/vote", data={"option": poll.options[0].id})
     text = voter.get(page).get_data(as_text=True)
-    assert 'class="poll-results"' not in text and "You have voted" in voter.get(f"{page}?lang=en").get_data(as_text=True)
+    assert 'class="poll-results"' not in text
+    assert "You have voted" in voter.get(f"{page}?lang=en").get_data(as_text=True)
     assert 'class="poll-results"' not in app.test_client().get(BASE).get_data(as_text=True)
     close(app, world.a.id, poll.id)
     for client in (voter, app.test_client()):
