@@ -45,7 +45,9 @@ from service.engagement.services import (
     submit_report,
 )
 from service.media.models import MediaAttachment
-from service.media.web import media_url, prefetch
+from service.media.services import UploadPolicy, attach, upload
+from service.media.storage import get_storage
+from service.media.web import media_url, prefetch, read_upload
 from service.tenants.web import require_tenant
 
 bp = Blueprint("open311", __name__, url_prefix="/c/<commune>/open311")
@@ -57,6 +59,7 @@ MAX_RESULTS = 1000  # GET requests answers at most this many, newest first
 DEFAULT_WINDOW = timedelta(days=90)  # without dates, GET requests covers the last 90 days
 # The element of each item when a list becomes XML ({"attributes": [...]} -> <attributes><attribute>).
 XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
+PHOTO_OWNER = "report"  # media attachments of a report (owner_type)
 STATUS_FILTERS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
 
 
@@ -199,7 +202,7 @@ def _cover_urls(reports: list[FieldReport]) -> dict[int, str]:
     if not reports:
         return {}
     attached = get_session().scalars(
-        select(MediaAttachment).where(MediaAttachment.owner_type == "report",
+        select(MediaAttachment).where(MediaAttachment.owner_type == PHOTO_OWNER,
                                       MediaAttachment.owner_id.in_([report.id for report in reports]))
         .order_by(MediaAttachment.owner_id, MediaAttachment.position, MediaAttachment.id))
     keys: dict[int, str] = {}
@@ -320,9 +323,14 @@ def _post_limit() -> str:
     return str(current_app.config["ENGAGEMENT_RATE_LIMIT"])
 
 
+def _api_key() -> str:
+    # The spec posts it with the form; some clients put it in the query string: both work.
+    return (request.form.get("api_key") or request.args.get("api_key") or "").strip()
+
+
 def _post_limit_key() -> str:
     # Per client app and address; the key itself is hashed so it never sits in the limiter's storage.
-    key = hashlib.sha256((request.form.get("api_key") or "").encode("utf-8")).hexdigest()[:16]
+    key = hashlib.sha256(_api_key().encode("utf-8")).hexdigest()[:16]
     return f"open311:{key}:{get_remote_address()}"
 
 
@@ -349,13 +357,25 @@ def _attributes() -> dict[str, Any]:
     return {code: values[0] if len(values) == 1 else values for code, values in given.items()}
 
 
+def _attach_photo(report: FieldReport) -> None:
+    """A photo sent as the multipart file ``media`` (an extension some clients use): through the media
+    pipeline like the web form's, which drops its EXIF location; a refused file refuses the request."""
+    file = request.files.get("media")
+    if file is None or not file.filename:
+        return
+    policy = UploadPolicy.from_config(current_app.config)
+    session = get_session()
+    asset = upload(session, get_storage(), policy, read_upload(file, policy), file.filename)
+    attach(session, policy, PHOTO_OWNER, report.id, asset)
+
+
 @bp.post("/v2/requests.<fmt>")
 @limiter.limit(_post_limit, key_func=_post_limit_key, methods=["POST"], error_message=_too_many,
                deduct_when=lambda response: response.status_code == 201)
 def post_request(fmt: str) -> Response:
     _check_request()
     session = get_session()
-    if key_for(session, request.form.get("api_key")) is None:
+    if key_for(session, _api_key()) is None:
         raise Forbidden("api_key is missing, unknown or revoked.", param="api_key")
     service_code = _form("service_code")
     if not service_code:
@@ -374,6 +394,7 @@ def post_request(fmt: str) -> Response:
     report = submit_report(session, category=category, description=_form("description"), location=location,
                            contact=contact, attributes=_attributes(), channel=ReportChannel.OPEN311,
                            language=current_language(), media_url=_form("media_url"))
+    _attach_photo(report)
     session.commit()
     # Both the id and a token: clients expecting either work (the request exists at once).
     return _render([{"service_request_id": report.code, "token": report.open311_token,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
 from sqlalchemy import select
@@ -385,3 +386,22 @@ def test_posting_is_rate_limited_per_key_and_address(database_url, tmp_path):
         assert client.get(f"{A}/requests.json").status_code == 200  # reading is not limited
     finally:
         database(app).engine.dispose()
+
+
+def test_a_photo_posted_as_a_file_goes_through_the_media_pipeline(app, client, communes):
+    key = new_key(app, communes.a.id)
+    refused = client.post(f"{A}/requests.json", data={**light_form(key), "media": (BytesIO(b"not a photo"),
+                                                                                    "anh.jpg")},
+                          content_type="multipart/form-data")
+    error_of(refused, 400)
+    with database(app).session(PLATFORM) as session:
+        assert session.scalar(select(FieldReport.id)) is None
+    jpeg = encode(photo(800, 600, seed=3), "JPEG")
+    response = client.post(f"{A}/requests.json?api_key={key}",  # the key in the query string works too
+                           data={**light_form(None), "media": (BytesIO(jpeg), "den-hong.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    code = response.get_json()[0]["service_request_id"]
+    (row,) = json_of(client.get(f"{A}/requests/{code}.json"))
+    assert row["media_url"].startswith(app.config["PUBLIC_BASE_URL"] + "/media/")
+    assert client.get(row["media_url"].removeprefix(app.config["PUBLIC_BASE_URL"])).status_code == 200
