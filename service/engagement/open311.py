@@ -70,6 +70,10 @@ def _format() -> str | None:
     return fmt if fmt in CONTENT_TYPES else None
 
 
+# Control characters XML 1.0 cannot carry at all (not even escaped): a pasted one must not break the document.
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml_value(parent: ET.Element, name: str, value: Any) -> None:
     element = ET.SubElement(parent, name)
     if isinstance(value, dict):
@@ -81,7 +85,7 @@ def _xml_value(parent: ET.Element, name: str, value: Any) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = _XML_FORBIDDEN.sub("", str(value))
 
 
 def _render(payload: Any, root: str, item: str | None = None, status: int = 200, fmt: str | None = None) -> Response:

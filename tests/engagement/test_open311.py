@@ -405,3 +405,11 @@ def test_a_photo_posted_as_a_file_goes_through_the_media_pipeline(app, client, c
     (row,) = json_of(client.get(f"{A}/requests/{code}.json"))
     assert row["media_url"].startswith(app.config["PUBLIC_BASE_URL"] + "/media/")
     assert client.get(row["media_url"].removeprefix(app.config["PUBLIC_BASE_URL"])).status_code == 200
+
+
+def test_text_with_control_characters_still_makes_valid_xml(app, client, communes):
+    code = add_report(app, communes.a.id, description="Cống <số 3> & \x0bnắp\x01 vỡ")
+    root = xml(client.get(f"{A}/requests/{code}.xml"))
+    assert root[0].find("description").text == "Cống <số 3> & nắp vỡ"
+    (row,) = json_of(client.get(f"{A}/requests/{code}.json"))
+    assert row["description"] == "Cống <số 3> & \x0bnắp\x01 vỡ"
