@@ -88,9 +88,10 @@ def _xml_value(parent: ET.Element, name: str, value: Any) -> None:
         element.text = _XML_FORBIDDEN.sub("", str(value))
 
 
-def _render(payload: Any, root: str, item: str | None = None, status: int = 200, fmt: str | None = None) -> Response:
-    """``payload`` as JSON, or as XML under ``root`` (a list: one ``item`` element per entry)."""
-    fmt = fmt or _format() or "xml"
+def _render(payload: Any, root: str, item: str | None = None, status: int = 200) -> Response:
+    """``payload`` as JSON, or as XML under ``root`` (a list: one ``item`` element per entry). An unknown
+    format's error answers in XML, the spec's required format."""
+    fmt = _format() or "xml"
     if fmt == "json":
         body = json.dumps(payload, ensure_ascii=False)
     else:
