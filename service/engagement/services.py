@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from service.core.clock import to_local
@@ -33,8 +33,9 @@ from service.engagement.models import (
     ReportChannel,
     ReportStatus,
     ReportUpdate,
+    ResponseTemplate,
 )
-from service.notifications.email import queue_email
+from service.notifications.email import ADDRESS_RE, queue_email
 from service.notifications.sms import queue_sms
 from service.tenants.models import Tenant
 
@@ -52,6 +53,13 @@ TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
 }
 NEEDS_PUBLIC_NOTE = frozenset({ReportStatus.REJECTED, ReportStatus.DUPLICATE, ReportStatus.RESOLVED})
 ATTRIBUTE_TYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+LIST_TYPES = ("singlevaluelist", "multivaluelist")
+PHOTO_OWNER = "report"  # media attachments of a report: owner_type "report", owner_id the report's id
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Marks a message for extraction: the services stay in English, pages translate what they show."""
+    return message
 
 
 # -- private contact -----------------------------------------------------------------------------
@@ -76,8 +84,10 @@ def check_contact(name: str = "", phone: str = "", email: str = "", device_id: s
     """The contact a form or an Open311 client gave, checked; 422 names the wrong field."""
     name, phone, email = name.strip(), phone.strip(), email.strip()
     if len(name) > 120:
-        raise Invalid("The name is too long (120 characters at most).", param="name", code="too_long")
+        raise Invalid(N_("The name is too long (120 characters at most)."), param="name", code="too_long")
     check_optional_email(email)
+    if email and not ADDRESS_RE.match(email):  # the outbox would refuse it later, after the report is filed
+        raise Invalid(N_("Enter a valid e-mail address, or leave it empty."), param="email", code="invalid_email")
     return Contact(name=name, phone=normalize_phone(phone) if phone else "", email=email,
                    device_id=device_id.strip()[:120], account_id=account_id.strip()[:120])
 
@@ -142,7 +152,7 @@ def _attribute_value(definition: dict[str, Any], raw: Any) -> Any:
     param = f"attribute[{code}]"
     keys = {str(value["key"]) for value in definition.get("values", [])}
     if datatype == "multivaluelist":
-        chosen = [str(item) for item in (raw if isinstance(raw, list) else [raw])]
+        chosen = list(dict.fromkeys(str(item) for item in (raw if isinstance(raw, list) else [raw])))
         if not set(chosen) <= keys:
             raise Invalid(f"Unknown value for {code}.", param=param, code="invalid_attribute")
         return chosen
@@ -153,9 +163,16 @@ def _attribute_value(definition: dict[str, Any], raw: Any) -> Any:
         return text
     if datatype == "number":
         try:
-            return float(text) if "." in text else int(text)
+            return int(text)
         except ValueError:
-            raise Invalid(f"{code} must be a number.", param=param, code="invalid_attribute") from None
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            number = float("nan")
+        if number != number or number in (float("inf"), float("-inf")):
+            raise Invalid(f"{code} must be a number.", param=param, code="invalid_attribute")
+        return number
     if datatype == "datetime":
         try:
             datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -180,13 +197,13 @@ def check_location(address: str = "", latitude: Any = None, longitude: Any = Non
     """A map pin, an address, or both; at least one. Coordinates in WGS 84 degrees."""
     address = " ".join((address or "").split())
     if len(address) > ADDRESS_MAX:
-        raise Invalid("The address is too long.", param="address", code="too_long")
+        raise Invalid(N_("The address is too long."), param="address", code="too_long")
     lat, lon = _coordinate(latitude, "lat", 90), _coordinate(longitude, "long", 180)
     if (lat is None) != (lon is None):
-        raise Invalid("Give both latitude and longitude.", param="lat" if lat is None else "long",
+        raise Invalid(N_("Give both latitude and longitude."), param="lat" if lat is None else "long",
                       code="incomplete_location")
     if lat is None and not address:
-        raise Invalid("Put a pin on the map or type the address.", param="address", code="location_required")
+        raise Invalid(N_("Put a pin on the map or type the address."), param="address", code="location_required")
     return Location(address=address, latitude=lat, longitude=lon)
 
 
@@ -196,9 +213,9 @@ def _coordinate(value: Any, param: str, limit: int) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise Invalid("Coordinates are numbers in degrees.", param=param, code="invalid_location") from None
+        raise Invalid(N_("Coordinates are numbers in degrees."), param=param, code="invalid_location") from None
     if not -limit <= number <= limit or number != number:
-        raise Invalid("Coordinates are out of range.", param=param, code="invalid_location")
+        raise Invalid(N_("Coordinates are out of range."), param=param, code="invalid_location")
     return round(number, 6)
 
 
@@ -208,12 +225,12 @@ def submit_report(session: Session, *, category: ReportCategory, description: st
                   actor_user_id: int | None = None) -> FieldReport:
     description = description.strip()
     if len(description) < 10 and channel != ReportChannel.OPEN311:
-        raise Invalid("Describe the problem in a few words (10 characters at least).", param="description",
+        raise Invalid(N_("Describe the problem in a few words (10 characters at least)."), param="description",
                       code="too_short")
     if len(description) > DESCRIPTION_MAX:
-        raise Invalid("The description is too long (4000 characters at most).", param="description",
+        raise Invalid(N_("The description is too long (4000 characters at most)."), param="description",
                       code="too_long")
-    if media_url and not media_url.startswith(("https://", "http://")) or len(media_url) > 500:
+    if (media_url and not media_url.startswith(("https://", "http://"))) or len(media_url) > 500:
         raise Invalid("media_url must be an http(s) address.", param="media_url", code="invalid_media_url")
     tenant = session.get(Tenant, current_tenant_id(session))
     assert tenant is not None
@@ -249,16 +266,23 @@ def change_status(session: Session, report: FieldReport, *, status: ReportStatus
     """Move a report on, with the answer the public sees; the reporter is told (e-mail or SMS)."""
     public_note, internal_note = public_note.strip(), internal_note.strip()
     if status not in TRANSITIONS[report.status]:
-        raise Invalid(f"A {report.status.value} report cannot become {status.value}.", param="status",
+        raise Invalid(N_("This report cannot move to that status from where it is now."), param="status",
                       code="invalid_transition")
     if status in NEEDS_PUBLIC_NOTE and not public_note:
-        raise Invalid("Tell the citizen what was done or why (public note).", param="public_note",
+        raise Invalid(N_("Tell the citizen what was done or why (public note)."), param="public_note",
                       code="note_required")
-    if len(public_note) > NOTE_MAX or len(internal_note) > NOTE_MAX:
-        raise Invalid("The note is too long (4000 characters at most).", param="public_note", code="too_long")
+    if len(public_note) > NOTE_MAX:
+        raise Invalid(N_("The note is too long (4000 characters at most)."), param="public_note", code="too_long")
+    if len(internal_note) > NOTE_MAX:
+        raise Invalid(N_("The note is too long (4000 characters at most)."), param="internal_note",
+                      code="too_long")
     if status == ReportStatus.DUPLICATE:
         if duplicate_of is None or duplicate_of.id == report.id:
-            raise Invalid("Name the report this one repeats.", param="duplicate_of", code="duplicate_of_required")
+            raise Invalid(N_("Name the report this one repeats."), param="duplicate_of",
+                          code="duplicate_of_required")
+        if duplicate_of.duplicate_of_id == report.id:
+            raise Invalid(N_("That report is already marked as a duplicate of this one."), param="duplicate_of",
+                          code="duplicate_cycle")
         report.duplicate_of_id = duplicate_of.id
     elif report.status == ReportStatus.DUPLICATE:
         report.duplicate_of_id = None
@@ -275,29 +299,62 @@ def change_status(session: Session, report: FieldReport, *, status: ReportStatus
     session.flush()
     tenant = session.get(Tenant, report.tenant_id)
     assert tenant is not None
-    _notify(session, report, contact_of(session, "report", report.id), tenant)
+    _notify(session, report, contact_of(session, "report", report.id), tenant, public_note)
     return update
 
 
 def assign(session: Session, report: FieldReport, department: Department | None, *, internal_note: str = "",
            actor_user_id: int | None = None) -> ReportUpdate:
-    """Hand a report to a department (or take it back); a history step, no notification."""
+    """Hand a report to a department (or take it back); a history step. The department is e-mailed, the
+    reporter is not told (who handles it inside the commune is not their concern)."""
+    if len(internal_note.strip()) > NOTE_MAX:
+        raise Invalid(N_("The note is too long (4000 characters at most)."), param="internal_note",
+                      code="too_long")
     report.department_id = department.id if department is not None else None
     report.department = department
     update = ReportUpdate(status_from=report.status, status_to=report.status, department_id=report.department_id,
-                          internal_note=internal_note.strip()[:NOTE_MAX], actor_user_id=actor_user_id,
+                          internal_note=internal_note.strip(), actor_user_id=actor_user_id,
                           created_at=utcnow())
     report.updates.append(update)
     report.updated_at = utcnow()
     session.flush()
-    if department is not None and department.email:
+    if department is not None and department.email and ADDRESS_RE.match(department.email):
+        due = to_local(report.due_at).strftime("%d/%m/%Y")
         queue_email(session, to=department.email, subject=f"[{report.code}] {report.category.name_vi}",
-                    body=f"{report.description}\n\n{report.address}\n", tenant_id=report.tenant_id)
+                    body=f"{report.description}\n\n{report.address}\n\nHạn xử lý / Due: {due}\n"
+                         + (f"\n{internal_note.strip()}\n" if internal_note.strip() else ""),
+                    tenant_id=report.tenant_id)
+    return update
+
+
+def set_hidden(session: Session, report: FieldReport, hidden: bool, *, internal_note: str = "",
+               actor_user_id: int | None = None) -> ReportUpdate | None:
+    """Take a report off the public pages and Open311 (abuse, personal data in the text) or put it back.
+
+    A history step with the staff's reason; nothing changes (and None is returned) when it already is so."""
+    if report.is_hidden == hidden:
+        return None
+    if len(internal_note.strip()) > NOTE_MAX:
+        raise Invalid(N_("The note is too long (4000 characters at most)."), param="internal_note",
+                      code="too_long")
+    report.is_hidden = hidden
+    update = ReportUpdate(status_from=report.status, status_to=report.status, department_id=report.department_id,
+                          internal_note=internal_note.strip(), actor_user_id=actor_user_id, created_at=utcnow())
+    report.updates.append(update)
+    report.updated_at = utcnow()
+    session.flush()
     return update
 
 
 def is_overdue(report: FieldReport, now: datetime | None = None) -> bool:
     return report.is_open and report.due_at < (now or utcnow())
+
+
+def days_overdue(report: FieldReport, now: datetime | None = None) -> int:
+    """Whole days past the deadline (0 when not overdue, or late by less than a day)."""
+    if not is_overdue(report, now):
+        return 0
+    return ((now or utcnow()) - report.due_at).days
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -346,6 +403,43 @@ def staff_reports_query(*, statuses: list[ReportStatus] | None = None, category_
     return stmt.order_by(FieldReport.closed_at.is_not(None), FieldReport.due_at, FieldReport.id)
 
 
+def staff_reports(session: Session, *, statuses: list[ReportStatus] | None = None, category_id: int | None = None,
+                  department_id: int | None = None, overdue_only: bool = False, page: int | None = None,
+                  per_page: int | None = None) -> Page[FieldReport]:
+    return paginate(session, staff_reports_query(statuses=statuses, category_id=category_id,
+                                                 department_id=department_id, overdue_only=overdue_only),
+                    page, per_page)
+
+
+def status_counts(session: Session) -> dict[ReportStatus, int]:
+    """How many reports are in each status (every status present, zero when none)."""
+    rows = session.execute(select(FieldReport.status, func.count()).group_by(FieldReport.status)).all()
+    found = {ReportStatus(status): number for status, number in rows}
+    return {status: found.get(status, 0) for status in ReportStatus}
+
+
+def overdue_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(FieldReport).where(
+        FieldReport.status.in_(OPEN_STATUSES), FieldReport.due_at < utcnow())) or 0
+
+
+def duplicates_of(session: Session, report: FieldReport) -> list[FieldReport]:
+    return list(session.scalars(select(FieldReport).where(FieldReport.duplicate_of_id == report.id)
+                                .order_by(FieldReport.id)))
+
+
+def list_response_templates(session: Session, status: ReportStatus | None = None) -> list[ResponseTemplate]:
+    stmt = select(ResponseTemplate).order_by(ResponseTemplate.title, ResponseTemplate.id)
+    if status is not None:
+        stmt = stmt.where(ResponseTemplate.status == status)
+    return list(session.scalars(stmt))
+
+
+def template_body(template: ResponseTemplate, language: str) -> str:
+    """The template's text in the report's language (Vietnamese when there is no English text)."""
+    return template.body_en if language == "en" and template.body_en.strip() else template.body_vi
+
+
 # -- the reporter's notifications ----------------------------------------------------------------
 
 def report_url(report: FieldReport, tenant: Tenant) -> str:
@@ -365,16 +459,20 @@ def status_text(status: ReportStatus) -> str:
     }[status]
 
 
-def _notify(session: Session, report: FieldReport, contact: Contact | None, tenant: Tenant) -> None:
-    """Tell the reporter, in their language, by e-mail when they gave one, else by SMS to their phone."""
+def _notify(session: Session, report: FieldReport, contact: Contact | None, tenant: Tenant,
+            note: str = "") -> None:
+    """Tell the reporter, in their language, by e-mail when they gave one, else by SMS to their phone.
+
+    ``note`` is this step's public note: an older answer (a rejection before the report was reopened)
+    is not repeated."""
     if contact is None or not (contact.email or contact.phone):
         return
     with force_locale(report.language):
         subject = gettext("Report %(code)s: %(status)s", code=report.code, status=status_text(report.status))
         lines = [gettext("%(commune)s has updated your report %(code)s.", commune=tenant.name, code=report.code),
                  gettext("Status: %(status)s", status=status_text(report.status))]
-        if report.public_note and report.status != ReportStatus.SUBMITTED:
-            lines.append(report.public_note)
+        if note:
+            lines.append(note)
         lines.append(gettext("Follow it here: %(url)s", url=report_url(report, tenant)))
     if contact.email:
         queue_email(session, to=contact.email, subject=subject, body="\n\n".join(lines) + "\n",
