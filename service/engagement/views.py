@@ -297,10 +297,8 @@ class Filters:
     statuses: list[ReportStatus]
 
     @classmethod
-    def from_args(cls, known_codes: set[str] | None = None) -> Filters:
+    def from_args(cls) -> Filters:
         codes = [code for code in request.args.getlist("category") if code]
-        if known_codes is not None:
-            codes = [code for code in codes if code in known_codes]
         statuses = [ReportStatus(s) for s in request.args.getlist("status") if s in ReportStatus._value2member_map_]
         return cls(categories=list(dict.fromkeys(codes)), statuses=list(dict.fromkeys(statuses)))
 

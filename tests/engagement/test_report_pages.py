@@ -354,3 +354,18 @@ def test_the_status_labels_are_available_to_every_template(app):
     assert rendered == "Đang xử lý|Trùng lặp"
 
 
+
+
+def test_an_open311_clients_photo_url_is_a_plain_link(app, client, ready):
+    with app.app_context(), database(app).session(Scope(ready.a.id)) as session:
+        from service.engagement import services
+        from service.engagement.models import ReportChannel
+
+        filed = services.submit_report(session, category=services.category_by_code(session, "ngap-ung"),
+                                       description="Ngập", location=services.check_location("Chợ"),
+                                       channel=ReportChannel.OPEN311, media_url="https://photos.example/abc.jpg")
+        session.commit()
+        code = filed.code
+    page = client.get(f"/c/cam-thanh/reports/{code}").text
+    assert '<a href="https://photos.example/abc.jpg" rel="nofollow noopener noreferrer ugc">' in page
+    assert 'src="https://photos.example' not in page  # never loaded from a stranger's server by our page
