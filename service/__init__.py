@@ -103,6 +103,7 @@ def _register_engagement(app: Flask) -> None:
         admin,
         civic_admin,
         civic_views,
+        hub,
         open311,
         open311_admin,
         poll_admin,
@@ -111,6 +112,6 @@ def _register_engagement(app: Flask) -> None:
     )
 
     csrf.exempt(open311.bp)  # Open311 clients post with an API key, not a browser session
-    for blueprint in (views.bp, civic_views.bp, poll_views.bp, open311.bp, admin.reports_admin, civic_admin.civic_admin,
-                      poll_admin.polls_admin, open311_admin.open311_admin):
+    for blueprint in (hub.bp, views.bp, civic_views.bp, poll_views.bp, open311.bp, admin.reports_admin,
+                      civic_admin.civic_admin, poll_admin.polls_admin, open311_admin.open311_admin):
         app.register_blueprint(blueprint)

@@ -270,3 +270,30 @@ def stays_sync_calendars() -> None:
         report = sync_all(session)
     click.echo(f"synced {report.feeds} calendars ({report.failed} failed): claimed {report.claimed} nights, "
                f"released {report.released}, double-booked {report.conflicts}")
+
+
+@main.group("open311")
+def open311_group() -> None:
+    """Open311 GeoReport v2 API keys."""
+
+
+@open311_group.command("create-key")
+@click.argument("slug")
+@click.argument("name")
+def open311_create_key(slug: str, name: str) -> None:
+    """Issue an API key for a client app NAME of commune SLUG; printed once, only its hash is kept."""
+    from service.audit.services import record
+    from service.db import Scope, scoped
+    from service.engagement.open311_keys import create_key
+    from service.tenants.services import SYSTEM, get_tenant_or_404
+
+    with _session() as session:
+        try:
+            tenant = get_tenant_or_404(session, slug)
+            with scoped(session, Scope(tenant.id)):
+                key, plaintext = create_key(session, name)
+                record(session, SYSTEM, "open311_key.created", key, {"name": key.name, "key_prefix": key.key_prefix})
+        except AppError as error:
+            raise click.ClickException(error.message) from error
+        session.commit()
+    click.echo(plaintext)

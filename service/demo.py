@@ -24,6 +24,7 @@ from service.catalog import services as catalog
 from service.catalog.models import Seller
 from service.core.text import slugify
 from service.db import PLATFORM, Base, Scope, TenantOwned, scoped, utcnow
+from service.engagement.demo import load_engagement
 from service.media import services as media
 from service.media.services import UploadPolicy
 from service.media.storage import Storage
@@ -641,3 +642,4 @@ def _load_commune(session: Session, storage: Storage, spec: CommuneSpec) -> None
                 product.published_at = now - timedelta(hours=7 * (len(spec.products) - index))
         session.flush()
         load_tourism(session, storage, tenant, spec.slug)
+        load_engagement(session, storage, tenant)

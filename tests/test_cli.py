@@ -117,3 +117,22 @@ def test_demo_load_prints_logins_and_is_idempotent(xaso, app, tmp_path):
     assert again.output == result.output
     with database(app).session(PLATFORM) as session:
         assert session.scalar(select(func.count()).select_from(Product)) == products
+
+
+def test_open311_create_key_prints_it_once_and_keeps_only_its_hash(xaso, app):
+    assert xaso("create-tenant", "tra-que", "Trà Quế").exit_code == 0
+    result = xaso("open311", "create-key", "tra-que", "Ứng dụng Phản ánh Quảng Nam")
+    assert result.exit_code == 0, result.output
+    plaintext = result.output.strip()
+    from service.engagement.models import Open311Key
+    from service.engagement.open311_keys import key_for
+
+    with database(app).session(PLATFORM) as session:
+        tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == "tra-que"))
+        with scoped(session, Scope(tenant_id)):
+            key = key_for(session, plaintext)
+            assert key is not None and key.name == "Ứng dụng Phản ánh Quảng Nam"
+            assert plaintext not in {key.key_hash, key.key_prefix}
+        assert session.scalar(select(func.count()).select_from(Open311Key)) == 1
+    unknown = xaso("open311", "create-key", "nowhere", "App")
+    assert unknown.exit_code == 1 and "No such commune" in unknown.output
