@@ -20,7 +20,14 @@ from service.db import get_session
 from service.engagement import configuration as config
 from service.engagement import services
 from service.engagement.labels import REPORT_STATUS_LABELS, report_status_label
-from service.engagement.models import Department, FieldReport, ReportCategory, ReportStatus, ResponseTemplate
+from service.engagement.models import (
+    Department,
+    FieldReport,
+    ReportCategory,
+    ReportChannel,
+    ReportStatus,
+    ResponseTemplate,
+)
 from service.media.services import attachments
 from service.tenants.admin import ADMIN_PREFIX, admin_labels, checkbox, form_failed, int_arg, page_arg, saved
 from service.tenants.web import commune_member_required, current_actor
@@ -78,6 +85,58 @@ def reports() -> Any:
         category_id=category_id, department_id=department_id, overdue_only=overdue_only,
         categories=services.list_categories(session, include_inactive=True),
         departments=config.all_departments(session), now=services.utcnow())
+
+
+# -- a report typed in by staff (a call to the hotline, a visit) ---------------------------------
+
+CONTACT_FIELDS = ("name", "phone", "email")
+
+
+def _attribute_input(category: ReportCategory) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    for definition in category.attributes or []:
+        name = f"attribute[{definition['code']}]"
+        given[definition["code"]] = request.form.getlist(name) if definition.get("datatype") == "multivaluelist" \
+            else request.form.get(name, "").strip()
+    return given
+
+
+def _new_report_page(category: ReportCategory | None, values: dict[str, Any], errors: dict[str, str],
+                     status: int = 200) -> Any:
+    attributes = sorted(category.attributes or [], key=lambda item: item.get("order", 0)) if category else []
+    return render_template("admin/engagement/report_new.html", category=category, attributes=attributes,
+                           categories=services.list_categories(get_session()), values=values, errors=errors,
+                           pick=_pick), status
+
+
+@reports_admin.route("/reports/new", methods=["GET", "POST"])
+@commune_member_required
+def report_new() -> Any:
+    """Two steps that work without JavaScript: the category first, then its questions and the rest."""
+    _require_staff()
+    session = get_session()
+    code = request.values.get("category", "")
+    try:
+        category = services.category_by_code(session, code) if code else None
+    except NotFound:
+        category = None
+    if request.method == "GET" or category is None:
+        errors = {"category": gettext("Choose a category from the list.")} if code and category is None else {}
+        return _new_report_page(category, {"language": "vi"}, errors, 422 if errors else 200)
+    values: dict[str, Any] = {**request.form.to_dict(), "attributes": _attribute_input(category)}
+    try:
+        contact = services.check_contact(**{name: request.form.get(name, "") for name in CONTACT_FIELDS})
+        location = services.check_location(request.form.get("address", ""), request.form.get("lat"),
+                                           request.form.get("long"))
+        report = services.submit_report(session, category=category, description=request.form.get("description", ""),
+                                        location=location, contact=contact, attributes=values["attributes"],
+                                        channel=ReportChannel.STAFF, language=request.form.get("language", "vi"),
+                                        actor_user_id=_user_id())
+    except AppError as error:
+        return _new_report_page(category, values, _refused(error), 422)
+    record(session, current_actor(), "report.filed_by_staff", report, {"code": report.code})
+    return saved(gettext("Report %(code)s filed. Give this code to the caller.", code=report.code),
+                 "reports_admin.report", code=report.code)
 
 
 # -- one report ---------------------------------------------------------------------------------

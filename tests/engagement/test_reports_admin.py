@@ -63,7 +63,7 @@ def _audit(app, action):
         return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
-PAGES = ["/reports", "/reports/{late}", "/report-categories", "/report-categories/new",
+PAGES = ["/reports", "/reports/new", "/reports/{late}", "/report-categories", "/report-categories/new",
          "/report-categories/{light}/edit", "/departments", "/response-templates"]
 
 
@@ -105,7 +105,7 @@ def test_the_triage_list_counts_filters_and_flags_overdue_reports(app, world, id
     assert '<strong>2</strong>Mới gửi' in page and '<strong>1</strong>Đã xử lý xong' in page
     assert '<strong>1</strong>Quá hạn' in page
     english = text(client.get(f"{ADMIN}/reports?lang=en"))
-    assert "OVERDUE" in english and "3 days late" in english
+    assert "OVERDUE" in english and "3 day(s) late" in english
 
     def codes(query):
         listed = text(client.get(f"{ADMIN}/reports?{query}"))
@@ -323,3 +323,34 @@ def test_configuring_answer_templates_through_the_pages(app, world, ids):
     assert [len(_audit(app, f"response_template.{action}")) for action in ("created", "updated", "deleted")] == [
         1, 1, 1]
     assert client.post(f"{url}/{rejected_id}/delete").status_code == 404
+
+
+def test_staff_type_in_a_report_from_a_call(app, world, ids):
+    client = signed_in(app, world.a.users["editor"])
+    url = f"{ADMIN}/reports/new"
+    first = text(client.get(url))
+    assert 'name="description"' not in first and '<option value="den-duong"' in first  # the category first
+    assert client.get(f"{url}?category=khong-co").status_code == 422
+    form = text(client.get(f"{url}?category=den-duong"))
+    assert 'name="attribute[muc-do]"' in form and 'name="attribute[gio]"' in form and "Tắt hẳn" in form
+    data = {"description": "Cột đèn số 12 đường ven sông không sáng", "address": "Thôn Thanh Tam Đông",
+            "attribute[muc-do]": "chap-chon", "attribute[gio]": ["toi", "dem"], "name": "Lê Văn Ba",
+            "phone": "0935 222 333", "language": "vi"}
+    bad = client.post(f"{url}?category=den-duong", data={**data, "attribute[muc-do]": ""})
+    assert bad.status_code == 422 and "Cột đèn số 12" in text(bad) and 'value="dem" checked' in text(bad)
+    bad = client.post(f"{url}?category=den-duong", data={**data, "phone": "123"})
+    assert bad.status_code == 422 and 'id="phone-error"' in text(bad)
+    response = client.post(f"{url}?category=den-duong", data=data)
+    assert response.status_code == 303
+    code = response.headers["Location"].rsplit("/", 1)[1]
+    with database(app).session(PLATFORM) as session:
+        report = session.scalar(select(FieldReport).where(FieldReport.code == code))
+        assert report.channel.value == "staff" and report.department_id == ids["land"]
+        assert report.attribute_values == {"muc-do": "chap-chon", "gio": ["toi", "dem"]}
+        assert report.updates[0].actor_user_id is not None
+        sms = [m.payload for m in session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "sms.send"))]
+        assert [m["to"] for m in sms] == ["+84935222333"] and code in sms[0]["text"]
+    page = text(client.get(f"{ADMIN}/reports/{code}"))
+    assert "Lê Văn Ba" in page and "Cán bộ nhập hộ" in page and "editor Cẩm Thanh" in page
+    assert len(_audit(app, "report.filed_by_staff")) == 1
+    assert signed_in(app, world.a.users["volunteer"]).get(url).status_code == 403
