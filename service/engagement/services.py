@@ -469,7 +469,10 @@ def _notify(session: Session, report: FieldReport, contact: Contact | None, tena
         return
     with force_locale(report.language):
         subject = gettext("Report %(code)s: %(status)s", code=report.code, status=status_text(report.status))
-        lines = [gettext("%(commune)s has updated your report %(code)s.", commune=tenant.name, code=report.code),
+        opening = gettext("%(commune)s has received your report %(code)s.", commune=tenant.name, code=report.code) \
+            if report.status == ReportStatus.SUBMITTED \
+            else gettext("%(commune)s has updated your report %(code)s.", commune=tenant.name, code=report.code)
+        lines = [opening,
                  gettext("Status: %(status)s", status=status_text(report.status))]
         if note:
             lines.append(note)

@@ -59,6 +59,7 @@ def test_filing_gives_a_code_a_deadline_a_department_a_history_and_a_sealed_cont
         # the reporter is told it arrived, by e-mail since they gave one
         [(topic, payload)] = messages(session)
         assert topic == "email.send" and payload["to"] == "an.nguyen@example.vn" and report.code in payload["subject"]
+        assert f"Cẩm Thanh đã tiếp nhận phản ánh {report.code} của bạn." in payload["body"]
         code = report.code
     with commune_session(app, world.a.id) as session:
         assert services.report_by_code(session, code.lower()).code == code
