@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
 from service.core.clock import to_local
@@ -21,6 +21,7 @@ from service.engagement import announcements as notices
 from service.engagement import questions as qa
 from service.engagement.models import Announcement, QuestionStatus
 from service.engagement.services import check_contact
+from service.engagement.web import citizen_rate_limit, filled_by_a_robot
 from service.tenants.views import paragraphs
 from service.tenants.web import require_tenant
 
@@ -29,7 +30,6 @@ bp = Blueprint("civic", __name__, url_prefix="/c/<commune>")
 PER_PAGE = 20
 FEED_SIZE = 30
 ASK_FIELDS = ("title", "body", "topic", "name", "phone", "email")
-HONEYPOT = "website"  # hidden from people; bots fill every field they find
 PROBLEMS = {
     "title_too_short": lazy_gettext("Give your question a short title (5 characters at least)."),
     "title_too_long": lazy_gettext("The title is too long (200 characters at most)."),
@@ -45,10 +45,6 @@ PROBLEMS = {
 def _page() -> int:
     value = request.args.get("page", "")
     return int(value) if value.isdigit() and int(value) > 0 else 1
-
-
-def _ask_limit() -> str:
-    return str(current_app.config["ENGAGEMENT_RATE_LIMIT"])
 
 
 def _too_many() -> str:
@@ -136,14 +132,14 @@ def _ask_page(values: dict[str, str], errors: dict[str, str], status: int = 200)
 
 
 @bp.route("/questions/new", methods=["GET", "POST"])
-@limiter.limit(_ask_limit, methods=["POST"], error_message=_too_many,
+@limiter.limit(citizen_rate_limit, methods=["POST"], error_message=_too_many,
                deduct_when=lambda response: response.status_code == 303)
 def new_question() -> Any:
     require_tenant()
     if request.method == "GET":
         return _ask_page({name: "" for name in ASK_FIELDS}, {})
     values = {name: request.form.get(name, "").strip() for name in ASK_FIELDS}
-    if request.form.get(HONEYPOT, "").strip():
+    if filled_by_a_robot():
         # a bot: look exactly like success, keep nothing
         flash(gettext("Thank you, your question has been received."), "success")
         return redirect(url_for("civic.questions"), code=303)

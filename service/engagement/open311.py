@@ -44,6 +44,7 @@ from service.engagement.services import (
     report_by_code,
     submit_report,
 )
+from service.engagement.web import citizen_rate_limit
 from service.media.models import MediaAttachment
 from service.media.services import UploadPolicy, attach, upload
 from service.media.storage import get_storage
@@ -324,10 +325,6 @@ def token(token: str, fmt: str) -> Response:
 
 # -- posting a request ---------------------------------------------------------------------------
 
-def _post_limit() -> str:
-    return str(current_app.config["ENGAGEMENT_RATE_LIMIT"])
-
-
 def _api_key() -> str:
     # The spec posts it with the form; some clients put it in the query string: both work.
     return (request.form.get("api_key") or request.args.get("api_key") or "").strip()
@@ -375,7 +372,7 @@ def _attach_photo(report: FieldReport) -> None:
 
 
 @bp.post("/v2/requests.<fmt>")
-@limiter.limit(_post_limit, key_func=_post_limit_key, methods=["POST"], error_message=_too_many,
+@limiter.limit(citizen_rate_limit, key_func=_post_limit_key, methods=["POST"], error_message=_too_many,
                deduct_when=lambda response: response.status_code == 201)
 def post_request(fmt: str) -> Response:
     _check_request()

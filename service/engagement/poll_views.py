@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
 from service.core.errors import AppError, Invalid
@@ -19,16 +19,13 @@ from service.core.security import limiter
 from service.db import get_session
 from service.engagement import polls
 from service.engagement.models import Poll
+from service.engagement.web import citizen_rate_limit
 from service.tenants.web import current_user, require_tenant
 
 bp = Blueprint("polls", __name__, url_prefix="/c/<commune>/polls")
 
 PENDING_KEY = "poll_phone_pending"  # {"tenant": id, "hash": phone hash} between the phone and the code
 VERIFIED_KEY = "poll_phone"  # {"tenant": id, "hash": phone hash, "until": epoch seconds}
-
-
-def _engagement_limit() -> str:
-    return str(current_app.config["ENGAGEMENT_RATE_LIMIT"])
 
 
 def _too_many() -> str:
@@ -106,7 +103,7 @@ def poll_page(slug: str) -> Any:
 
 
 @bp.post("/<slug>/phone")
-@limiter.limit(_engagement_limit, methods=["POST"], error_message=_too_many)
+@limiter.limit(citizen_rate_limit, methods=["POST"], error_message=_too_many)
 def send_code(slug: str) -> Any:
     tenant = require_tenant()
     db = get_session()

@@ -22,7 +22,9 @@ from service.core.i18n import current_language, localized
 from service.core.security import limiter
 from service.db import get_session
 from service.engagement import services
+from service.engagement.labels import REPORT_STATUS_LABELS, report_status_label
 from service.engagement.models import FieldReport, ReportCategory, ReportStatus
+from service.engagement.web import citizen_rate_limit, filled_by_a_robot
 from service.media import services as media
 from service.media.services import UploadPolicy
 from service.media.storage import get_storage
@@ -32,23 +34,12 @@ from service.tourism.explore import map_url
 
 bp = Blueprint("reports", __name__, url_prefix="/c/<commune>/reports")
 
-# One label per status for every page (public and admin): import it, or use the Jinja globals below.
-REPORT_STATUS_LABELS: dict[ReportStatus, Any] = {
-    ReportStatus.SUBMITTED: lazy_gettext("Submitted"),
-    ReportStatus.ACKNOWLEDGED: lazy_gettext("Acknowledged"),
-    ReportStatus.IN_PROGRESS: lazy_gettext("In progress"),
-    ReportStatus.RESOLVED: lazy_gettext("Resolved"),
-    ReportStatus.REJECTED: lazy_gettext("Rejected"),
-    ReportStatus.DUPLICATE: lazy_gettext("Duplicate"),
-}
-
 MAX_PHOTOS = 4
 PER_PAGE = 20
 MAP_LIMIT = 300  # the newest matching reports on the map; the GeoJSON has them all
 MAP_WIDTH, MAP_HEIGHT, MAP_PAD = 600, 360, 18
 CONTACT_FIELDS = ("name", "phone", "email")
 FORM_FIELDS = ("category", "description", "address", "lat", "long", *CONTACT_FIELDS)
-HONEYPOT = "website"
 
 PROBLEMS = {
     ("description", "too_short"): lazy_gettext("Describe the problem in a few words (10 characters at least)."),
@@ -67,22 +58,14 @@ PROBLEMS = {
 }
 
 
-def status_label(status: ReportStatus | str) -> str:
-    return str(REPORT_STATUS_LABELS[ReportStatus(status)])
-
-
 @bp.app_context_processor
 def _report_labels() -> dict[str, Any]:
-    return {"REPORT_STATUS_LABELS": REPORT_STATUS_LABELS, "report_status_label": status_label}
+    return {"REPORT_STATUS_LABELS": REPORT_STATUS_LABELS, "report_status_label": report_status_label}
 
 
 def _message(error: AppError) -> str:
     known = PROBLEMS.get((error.param or "", error.code)) or PROBLEMS.get(error.code)
     return str(known) if known is not None else gettext(error.message)
-
-
-def _report_limit() -> str:
-    return str(current_app.config["ENGAGEMENT_RATE_LIMIT"])
 
 
 def _too_many() -> str:
@@ -123,7 +106,7 @@ def _form_page(category: ReportCategory | None, values: dict[str, Any], errors: 
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@limiter.limit(_report_limit, methods=["POST"], error_message=_too_many,
+@limiter.limit(citizen_rate_limit, methods=["POST"], error_message=_too_many,
                deduct_when=lambda response: response.status_code != 422)  # a citizen's typos cost nothing
 def new_report() -> Any:
     require_tenant()
@@ -137,7 +120,7 @@ def new_report() -> Any:
 
 
 def _file_report() -> Any:
-    if request.form.get(HONEYPOT, "").strip():
+    if filled_by_a_robot():
         # A robot filled the field people never see: tell it all went well, keep nothing.
         return redirect(url_for("reports.thanks"), code=303)
     session = get_session()
@@ -231,7 +214,7 @@ def _steps(report: FieldReport) -> list[Step]:
     steps = []
     for update in report.updates:
         if update.status_from is None or update.status_from != update.status_to:
-            label = status_label(update.status_to)
+            label = str(report_status_label(update.status_to))
         elif update.department_id in names:
             label = gettext("Passed to %(department)s", department=names[update.department_id])
         else:
@@ -342,7 +325,7 @@ def report_map(reports: list[FieldReport]) -> ReportMap:
         assert report.latitude is not None and report.longitude is not None
         x = MAP_WIDTH / 2 + (report.longitude - middle_lon) * shrink * scale
         y = MAP_HEIGHT / 2 - (report.latitude - middle_lat) * scale
-        title = f"{report.code} · {localized(report.category, 'name')} · {status_label(report.status)}"
+        title = f"{report.code} · {localized(report.category, 'name')} · {report_status_label(report.status)}"
         points.append(MapPoint(round(x, 1), round(y, 1), url_for("reports.report_page", code=report.code), title,
                                report.is_open))
     metres_per_pixel = 111_320 / scale
@@ -383,7 +366,7 @@ def _feature(report: FieldReport, root: str) -> dict[str, Any]:
         "properties": {
             "code": report.code, "category": report.category.code,
             "category_name": report.category.name_vi, "category_name_en": report.category.name_en or None,
-            "status": report.status.value, "status_label": status_label(report.status),
+            "status": report.status.value, "status_label": str(report_status_label(report.status)),
             "is_open": report.is_open, "address": report.address,
             "requested_at": _iso(report.created_at), "updated_at": _iso(report.updated_at),
             "closed_at": _iso(report.closed_at),

@@ -344,7 +344,7 @@ def test_geojson_has_public_fields_and_honours_the_filters(app, client, ready):
 
 
 def test_the_status_labels_are_available_to_every_template(app):
-    from service.engagement.views import REPORT_STATUS_LABELS
+    from service.engagement.labels import REPORT_STATUS_LABELS
 
     assert set(REPORT_STATUS_LABELS) == set(ReportStatus)
     with app.test_request_context("/?lang=vi"):
