@@ -19,7 +19,7 @@ from service.core.i18n import current_language, localized
 from service.db import get_session
 from service.engagement import configuration as config
 from service.engagement import services
-from service.engagement.labels import REPORT_STATUS_LABELS, report_status_label
+from service.engagement.labels import report_status_label
 from service.engagement.models import (
     Department,
     FieldReport,
@@ -40,8 +40,8 @@ PER_PAGE = 25
 
 @reports_admin.context_processor
 def _labels() -> dict[str, Any]:
-    return {"report_status_label": report_status_label, "REPORT_STATUS_LABELS": REPORT_STATUS_LABELS,
-            "is_overdue": services.is_overdue, "days_overdue": services.days_overdue}
+    # report_status_label and REPORT_STATUS_LABELS come from the app-wide processor of the public views.
+    return {"is_overdue": services.is_overdue, "days_overdue": services.days_overdue}
 
 
 def _require_staff() -> None:

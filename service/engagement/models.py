@@ -105,7 +105,7 @@ class FieldReport(TenantOwned, Timestamped, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     attribute_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # Open311 attribute[code]
     media_url: Mapped[str] = mapped_column(String(500), default="")  # an Open311 client's own photo URL
-    public_note: Mapped[str] = mapped_column(Text, default="")  # the commune's latest answer (status_notes)
+    public_note: Mapped[str] = mapped_column(Text, default="")  # the answer to the current status (status_notes)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("field_reports.id", ondelete="SET NULL"))
     channel: Mapped[ReportChannel] = mapped_column(str_enum(ReportChannel, 10), default=ReportChannel.WEB)
     language: Mapped[str] = mapped_column(String(5), default="vi")  # of the reporter's notifications

@@ -293,8 +293,7 @@ def change_status(session: Session, report: FieldReport, *, status: ReportStatus
     report.updates.append(update)
     report.status = status
     report.closed_at = now if status in CLOSED_STATUSES else None
-    if public_note:
-        report.public_note = public_note
+    report.public_note = public_note  # the answer of the current status: a reopened report drops the old one
     report.updated_at = now
     session.flush()
     tenant = session.get(Tenant, report.tenant_id)

@@ -154,6 +154,13 @@ def test_reopening_clears_closed_at(app, world, ids):
         assert report.closed_at is not None and not report.is_open
         services.change_status(session, report, status=ReportStatus.IN_PROGRESS, public_note="Đèn lại hỏng")
         assert report.closed_at is None and report.is_open
+        assert report.public_note == "Đèn lại hỏng"
+        # The public answer belongs to the current status: reopened without a note, the old answer goes
+        # (it stays in the timeline), so Open311's status_notes never shows a closing text on an open report.
+        services.change_status(session, report, status=ReportStatus.RESOLVED, public_note="Đã thay bóng")
+        services.change_status(session, report, status=ReportStatus.IN_PROGRESS)
+        assert report.public_note == ""
+        assert [u.public_note for u in report.updates if u.public_note][-1] == "Đã thay bóng"
 
 
 def test_notes_are_limited_in_length(app, world, ids):
