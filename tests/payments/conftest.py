@@ -10,19 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote_plus, urljoin
 
 import pytest
 import requests
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from service import create_app
 from service.db import Scope, database
@@ -30,26 +26,13 @@ from service.payments import services
 from service.payments.models import PaymentEvent, PaymentIntent
 from service.payments.vnpay_sandbox import API_PATH, PAY_PATH, Ledger, create_sandbox_app
 from tests.conftest import app_config
+from tests.live import serving
 
 TMN_CODE = "XASOTEST"
 HASH_SECRET = "TESTHASHSECRET0123456789ABCDEFGH"
 # A commune with a merchant account of its own.
 COMMUNE_TMN_CODE = "CAMTHANH"
 COMMUNE_HASH_SECRET = "COMMUNESECRET9876543210ZYXWVUTSR"
-
-
-@contextmanager
-def serving(wsgi_app: Any) -> Iterator[str]:
-    """Serve a WSGI app on 127.0.0.1 (port 0: the OS picks a free one) in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name=f"http-{server.server_port}", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 @dataclass
