@@ -98,6 +98,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMS_TIMEOUT": int(env.get("SMS_TIMEOUT", "10")),
         # Citizens' forms (field reports, questions, phone codes): per client address, against spam.
         "ENGAGEMENT_RATE_LIMIT": env.get("ENGAGEMENT_RATE_LIMIT", "10 per hour;30 per day"),
+        # An Open311 client app posts for many citizens from one server: per API key and address.
+        "OPEN311_RATE_LIMIT": env.get("OPEN311_RATE_LIMIT", "60 per minute;2000 per day"),
         **_vnpay(env),
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local"),
         # STORAGE_BACKEND=s3: the bucket (required), a key prefix, and either a public base URL (CDN)

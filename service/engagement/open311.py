@@ -44,7 +44,7 @@ from service.engagement.services import (
     report_by_code,
     submit_report,
 )
-from service.engagement.web import citizen_rate_limit
+from service.engagement.web import open311_rate_limit
 from service.media.models import MediaAttachment
 from service.media.services import UploadPolicy, attach, upload
 from service.media.storage import get_storage
@@ -372,7 +372,7 @@ def _attach_photo(report: FieldReport) -> None:
 
 
 @bp.post("/v2/requests.<fmt>")
-@limiter.limit(citizen_rate_limit, key_func=_post_limit_key, methods=["POST"], error_message=_too_many,
+@limiter.limit(open311_rate_limit, key_func=_post_limit_key, methods=["POST"], error_message=_too_many,
                deduct_when=lambda response: response.status_code == 201)
 def post_request(fmt: str) -> Response:
     _check_request()

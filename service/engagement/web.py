@@ -8,8 +8,12 @@ HONEYPOT = "website"  # a field people never see (hidden by CSS); robots fill ev
 
 
 def citizen_rate_limit() -> str:
-    """Flask-Limiter's limit for reports, questions, phone codes and Open311 posts (ENGAGEMENT_RATE_LIMIT)."""
+    """Flask-Limiter's limit for reports, questions and phone codes per address (ENGAGEMENT_RATE_LIMIT)."""
     return str(current_app.config["ENGAGEMENT_RATE_LIMIT"])
+
+
+def open311_rate_limit() -> str:
+    return str(current_app.config["OPEN311_RATE_LIMIT"])
 
 
 def filled_by_a_robot() -> bool:

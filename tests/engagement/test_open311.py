@@ -370,7 +370,7 @@ def test_discovery_in_both_formats(client, communes):
 
 
 def test_posting_is_rate_limited_per_key_and_address(database_url, tmp_path):
-    app = create_app(app_config(database_url, tmp_path, ENGAGEMENT_RATE_LIMIT="2 per hour"))
+    app = create_app(app_config(database_url, tmp_path, OPEN311_RATE_LIMIT="2 per hour"))
     try:
         world = build_world(app)
         add_services(app, world.a.id)
