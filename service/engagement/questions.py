@@ -10,15 +10,13 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.clock import to_local
-from service.core.contact import reference_number
 from service.core.errors import Invalid, NotFound
 from service.core.pagination import Page, clamp, paginate
 from service.core.text import fold
-from service.db import current_tenant_id, utcnow
+from service.db import utcnow
 from service.engagement.announcements import category_by_code
 from service.engagement.models import Question, QuestionStatus
-from service.engagement.services import Contact, contact_of, seal_contact
+from service.engagement.services import Contact, contact_of, seal_contact, tracking_code
 from service.notifications.email import queue_email
 from service.notifications.sms import queue_sms
 from service.tenants.models import Tenant
@@ -45,21 +43,15 @@ def ask(session: Session, *, title: str, body: str, topic: str = "", contact: Co
         raise Invalid("The question is too long (4000 characters at most).", param="body", code="body_too_long")
     if topic and category_by_code(session, topic) is None:
         raise Invalid("Choose a topic from the list.", param="topic", code="invalid_topic")
-    tenant = session.get(Tenant, current_tenant_id(session))
-    assert tenant is not None
     now = utcnow()
     question = Question(
-        code=reference_number(tenant.slug, to_local(now).date(), lambda code: _code_taken(session, code), "Q"),
+        code=tracking_code(session, Question, "Q"),
         topic=topic, title=title, body=body, language=language if language in ("vi", "en") else "vi",
         status=QuestionStatus.PENDING, created_at=now, updated_at=now)
     session.add(question)
     session.flush()
     seal_contact(session, OWNER_TYPE, question.id, contact or Contact())
     return question
-
-
-def _code_taken(session: Session, code: str) -> bool:
-    return session.scalar(select(Question.id).where(Question.code == code)) is not None
 
 
 def answer(session: Session, question: Question, text: str, *, actor_user_id: int | None = None,

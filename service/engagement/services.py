@@ -29,6 +29,7 @@ from service.engagement.models import (
     Department,
     FieldReport,
     PrivateContact,
+    Question,
     ReportCategory,
     ReportChannel,
     ReportStatus,
@@ -236,7 +237,7 @@ def submit_report(session: Session, *, category: ReportCategory, description: st
     assert tenant is not None
     now = utcnow()
     report = FieldReport(
-        code=reference_number(tenant.slug, to_local(now).date(), lambda code: _code_taken(session, code), "R"),
+        code=tracking_code(session, FieldReport, "R"),
         open311_token=secrets.token_urlsafe(18), category_id=category.id, department_id=category.department_id,
         status=ReportStatus.SUBMITTED, description=description, address=location.address,
         latitude=location.latitude, longitude=location.longitude,
@@ -254,8 +255,13 @@ def submit_report(session: Session, *, category: ReportCategory, description: st
     return report
 
 
-def _code_taken(session: Session, code: str) -> bool:
-    return session.scalar(select(FieldReport.id).where(FieldReport.code == code)) is not None
+def tracking_code(session: Session, model: type[FieldReport] | type[Question], marker: str) -> str:
+    """A new code of the session's commune for a report ("R") or a question ("Q"): CT-R261128-7KQ4M."""
+    tenant = session.get(Tenant, current_tenant_id(session))
+    assert tenant is not None
+    return reference_number(tenant.slug, to_local(utcnow()).date(),
+                            lambda code: session.scalar(select(model.id).where(model.code == code)) is not None,
+                            marker)
 
 
 # -- the workflow --------------------------------------------------------------------------------
