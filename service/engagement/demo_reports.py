@@ -232,7 +232,7 @@ def _file(session: Session, storage: Storage, tenant: Tenant, spec: DemoReport, 
         asset = media.upload(session, storage, DEMO_PHOTOS, _photo(spec.photo, tenant.primary_color or ""),
                              f"{spec.key}.jpg")
         asset.alt_vi, asset.alt_en = spec.photo, ""
-        media.attach(session, DEMO_PHOTOS, "report", report.id, asset)
+        media.attach(session, DEMO_PHOTOS, services.PHOTO_OWNER, report.id, asset)
     step_gap = min(timedelta(days=1), (now - created) / (len(spec.steps) + 1))
     for number, (status, note) in enumerate(spec.steps, start=1):
         update = services.change_status(session, report, status=status, public_note=note,

@@ -36,6 +36,7 @@ from service.engagement.models import (
 )
 from service.engagement.open311_keys import key_for
 from service.engagement.services import (
+    PHOTO_OWNER,
     category_by_code,
     check_contact,
     check_location,
@@ -60,7 +61,6 @@ MAX_RESULTS = 1000  # GET requests answers at most this many, newest first
 DEFAULT_WINDOW = timedelta(days=90)  # without dates, GET requests covers the last 90 days
 # The element of each item when a list becomes XML ({"attributes": [...]} -> <attributes><attribute>).
 XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
-PHOTO_OWNER = "report"  # media attachments of a report (owner_type)
 STATUS_FILTERS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
 
 

@@ -183,7 +183,7 @@ def _attach_photos(report: FieldReport, photos: list[FileStorage], user_id: int 
     for file in photos:
         try:
             asset = media.upload(session, storage, policy, read_upload(file, policy), file.filename or "", user_id)
-            media.attach(session, policy, "report", report.id, asset)
+            media.attach(session, policy, services.PHOTO_OWNER, report.id, asset)
         except Invalid as error:
             problems.append(f"{file.filename}: {upload_problem(error, policy)}")
     return problems
@@ -252,7 +252,7 @@ def report_page(code: str) -> Any:
     if report.duplicate_of_id is not None:
         original = session.get(FieldReport, report.duplicate_of_id)
         duplicate_of = original if original is not None and not original.is_hidden else None
-    photos = [attachment.asset.key for attachment in media.attachments(session, "report", report.id)]
+    photos = [attachment.asset.key for attachment in media.attachments(session, services.PHOTO_OWNER, report.id)]
     return render_template("engagement/report.html", report=report, steps=_steps(report), photos=photos,
                            attribute_lines=_attribute_lines(report), duplicate_of=duplicate_of,
                            overdue=services.is_overdue(report), map_link=map_url(report.latitude, report.longitude))
