@@ -532,7 +532,8 @@ DEMO_UPLOADS = UploadPolicy(max_bytes=15 * 1024 * 1024, max_pixels=64_000_000, m
 
 
 def load_demo(session: Session, storage: Storage, reset: bool = False) -> DemoLogins:
-    """Create the demo communes that do not exist yet; the caller commits."""
+    """Create the demo communes that do not exist yet; the caller commits. Needs an app context: reports and
+    polls are filed through the services, which read the settings (secret key, public URL)."""
     with scoped(session, PLATFORM):
         if reset:
             remove_demo(session)

@@ -32,7 +32,8 @@ def _counts(session) -> dict[str, int]:
 
 
 def _load(app, media: Path, reset: bool = False):
-    with database(app).session(PLATFORM) as session:
+    # The demo files reports and polls through the services, which read the app's settings (secret, URLs).
+    with app.app_context(), database(app).session(PLATFORM) as session:
         logins = load_demo(session, LocalStorage(media), reset=reset)
         session.commit()
     return logins

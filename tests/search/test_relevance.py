@@ -98,7 +98,7 @@ QUERIES: list[tuple[str, str]] = [
 def test_relevance_suite_over_the_demo_catalog(app, tmp_path):
     assert len(QUERIES) >= 60
     backend = SqlBackend()
-    with database(app).session(PLATFORM) as session:
+    with app.app_context(), database(app).session(PLATFORM) as session:
         load_demo(session, LocalStorage(tmp_path / "media"))
         session.commit()
         misses = []

@@ -186,7 +186,7 @@ def test_demo_communes_have_tourism_to_explore_book_and_find(app, client, tmp_pa
     from service.media.storage import LocalStorage
     from service.tourism.models import Event
 
-    with database(app).session(PLATFORM) as session:
+    with app.app_context(), database(app).session(PLATFORM) as session:
         load_demo(session, LocalStorage(tmp_path / "media"))
         session.commit()
     centres = {"cam-thanh": (15.874, 108.352), "nam-phuoc": (15.830, 108.226), "binh-loi": (11.02, 106.80)}
