@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tourism_explore.bp)
     app.register_blueprint(tourism_ical.bp)  # GET only: the export feed, fetched by other channels' servers
     _register_engagement(app)
+    _register_feeds(app)
 
 
 def _register_engagement(app: Flask) -> None:
@@ -115,3 +116,9 @@ def _register_engagement(app: Flask) -> None:
     for blueprint in (hub.bp, views.bp, civic_views.bp, poll_views.bp, open311.bp, admin.reports_admin,
                       civic_admin.civic_admin, poll_admin.polls_admin, open311_admin.open311_admin):
         app.register_blueprint(blueprint)
+
+
+def _register_feeds(app: Flask) -> None:
+    from service.feeds import views as feed_views
+
+    app.register_blueprint(feed_views.bp)  # GET only, read by marketplaces' servers

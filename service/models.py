@@ -19,6 +19,7 @@ from service.engagement.models import (
     ReportUpdate,
     ResponseTemplate,
 )
+from service.feeds.models import FeedSettings
 from service.jobs.models import OutboxMessage
 from service.media.models import MediaAsset, MediaAttachment
 from service.orders.models import Order, OrderLine, SellerOrder
@@ -50,7 +51,7 @@ __all__ = ["ApiToken", "AuditEntry", "Category", "IdempotencyRecord", "MediaAsse
            "Article", "Booking", "Event", "Homestay", "ICalFeed", "Place", "PriceRule", "RoomType", "Unit", "UnitNight",
            "Announcement", "AnnouncementCategory", "Department", "FieldReport", "Open311Key", "PhoneVerification",
            "Poll", "PollOption", "PollVote", "PrivateContact", "Question", "ReportCategory", "ReportUpdate",
-           "ResponseTemplate"]
+           "ResponseTemplate", "FeedSettings"]
 import service.jobs.delivery  # noqa: E402,F401  (outbox messages noted for delivery after commit)
 import service.notifications.email  # noqa: E402,F401  (its outbox handler sends e-mails)
 import service.notifications.sms  # noqa: E402,F401  (its outbox handler sends SMS)

@@ -62,6 +62,7 @@ class Product(TenantOwned, Timestamped, Base):
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("ocop_stars IS NULL OR ocop_stars BETWEEN 3 AND 5", name="ocop_stars_range"),
+        CheckConstraint("weight_grams IS NULL OR weight_grams > 0", name="weight_positive"),
         Index("ix_products_tenant_status_published", "tenant_id", "status", "published_at"),
     )
 
@@ -84,6 +85,11 @@ class Product(TenantOwned, Timestamped, Base):
     is_featured: Mapped[bool] = mapped_column(default=False)
     cover_key: Mapped[str | None] = mapped_column(String(255))
     published_at: Mapped[datetime | None] = mapped_column()
+    # For marketplaces and postal shipping: the brand (empty: the seller's name), a GTIN barcode when the
+    # product has one (most farm products do not), and the shipping weight with packaging.
+    brand: Mapped[str] = mapped_column(String(70), default="")
+    gtin: Mapped[str] = mapped_column(String(14), default="")
+    weight_grams: Mapped[int | None] = mapped_column()
 
     seller = relationship(Seller, lazy="joined")
     category = relationship(Category, lazy="joined")

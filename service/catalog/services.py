@@ -472,8 +472,10 @@ def remove_product_image(session: Session, actor: Actor, product: Product, asset
 
 
 def _sync_cover(session: Session, product: Product) -> None:
-    """Listings and search show ``cover_key``: keep it the first photo's."""
+    """Listings and search show ``cover_key``: keep it the first photo's. Any change of photos is a new
+    version of the product (feeds' ETags and marketplaces' image lists follow ``updated_at``)."""
     session.flush()
     key = media.cover_key(session, PRODUCT_IMAGES, product.id)
     if key != product.cover_key:
         product.cover_key = key
+    product.updated_at = utcnow()

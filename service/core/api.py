@@ -25,8 +25,12 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
+# Blueprints outside /api/ whose clients are programs (marketplace feeds): errors as JSON there too.
+JSON_ERROR_BLUEPRINTS: set[str] = set()
+
+
 def is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.blueprint in JSON_ERROR_BLUEPRINTS
 
 
 def _first_field(messages: Any, path: tuple[str, ...] = ()) -> tuple[str | None, str]:

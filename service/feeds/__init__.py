@@ -1,0 +1,1 @@
+"""Marketplace export feeds (Google Merchant XML, CSV per marketplace, JSON), sitemaps and QR codes."""

@@ -1,0 +1,1 @@
+"""(filled by the issue-8 work)"""
