@@ -119,6 +119,10 @@ def _register_engagement(app: Flask) -> None:
 
 
 def _register_feeds(app: Flask) -> None:
+    from service.feeds import admin as feeds_admin
+    from service.feeds import qr_views, seo
     from service.feeds import views as feed_views
 
     app.register_blueprint(feed_views.bp)  # GET only, read by marketplaces' servers
+    for blueprint in (feeds_admin.feeds_admin, seo.bp, qr_views.bp):
+        app.register_blueprint(blueprint)
