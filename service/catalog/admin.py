@@ -49,8 +49,9 @@ catalog_admin = Blueprint("catalog_admin", __name__, url_prefix=ADMIN_PREFIX)
 catalog_admin.context_processor(admin_labels)
 
 PRODUCT_TEXT_FIELDS = ("title_vi", "title_en", "description_vi", "description_en", "unit",
-                       "ocop_certificate_number")
-PRODUCT_NUMBER_FIELDS = ("seller_id", "category_id", "stock", "ocop_stars", "ocop_certificate_year")
+                       "ocop_certificate_number", "brand", "gtin")
+PRODUCT_NUMBER_FIELDS = ("seller_id", "category_id", "stock", "ocop_stars", "ocop_certificate_year",
+                         "weight_grams")
 PRODUCT_HINTS = {
     "seller_id": lazy_gettext("Choose the seller this listing belongs to."),
     "category_id": lazy_gettext("Choose a category from the list."),
@@ -60,6 +61,9 @@ PRODUCT_HINTS = {
     "stock": lazy_gettext("Stock must be a whole number, 0 or more."),
     "ocop_stars": lazy_gettext("OCOP stars must be 3, 4 or 5."),
     "ocop_certificate_year": lazy_gettext("Enter the certificate year (2018 or later)."),
+    "brand": lazy_gettext("The brand can be up to 70 characters."),
+    "gtin": lazy_gettext("Enter the barcode printed under the bars: 8, 12, 13 or 14 digits. Check the last digit."),
+    "weight_grams": lazy_gettext("Enter the weight in grams as a whole number, more than 0, or leave it empty."),
 }
 SELLER_TEXT_FIELDS = ("name", "phone", "village", "description_vi", "description_en", "consent_note",
                       "bank_bin", "bank_account_number", "bank_account_name")

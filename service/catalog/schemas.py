@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from service.catalog.models import ProductStatus
 from service.core.money import MAX_PRICE_VND, format_vnd
@@ -41,6 +41,13 @@ class WholeNumber(fields.Integer):
         return super()._validated(value)
 
 
+def _check_gtin(value: str) -> None:
+    from service.catalog.services import valid_gtin  # late: services import these schemas' module tree
+
+    if value.strip() and not valid_gtin(value.strip()):
+        raise ValidationError("Must be 8, 12, 13 or 14 digits with a valid GS1 check digit.")
+
+
 class ProductInSchema(FormFriendlySchema):
     seller_id = fields.Integer(required=True, strict=False)
     category_id = fields.Integer(allow_none=True)
@@ -56,6 +63,13 @@ class ProductInSchema(FormFriendlySchema):
     ocop_certificate_year = fields.Integer(allow_none=True, load_default=None,
                                            validate=validate.Range(min=2018, max=2100))
     is_featured = fields.Boolean(load_default=False)
+    # For marketplace feeds: brand ("" = the seller's name), barcode, shipping weight.
+    brand = fields.String(load_default="", validate=validate.Length(max=70),
+                          metadata={"description": "Brand; empty means the seller's name"})
+    gtin = fields.String(load_default="", validate=_check_gtin,
+                         metadata={"description": "Barcode: GTIN-8/12/13/14 with a valid check digit, or empty"})
+    weight_grams = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(min=1, max=1_000_000),
+                               metadata={"description": "Shipping weight in grams"})
 
 
 class ProductPatchSchema(ProductInSchema):
@@ -211,6 +225,9 @@ class ProductOutSchema(Schema):
     ocop_certificate_number = fields.String()
     ocop_certificate_year = fields.Integer(allow_none=True)
     is_featured = fields.Boolean()
+    brand = fields.String()
+    gtin = fields.String()
+    weight_grams = fields.Integer(allow_none=True)
     cover_url = fields.Function(lambda p: _media_url(p.cover_key), allow_none=True)
     seller = fields.Nested(RefSchema, required=True)
     category = fields.Nested(CategoryRefSchema, allow_none=True)

@@ -42,7 +42,7 @@ REVIEWED_FIELDS = frozenset({"title_vi", "title_en", "description_vi", "descript
                              "ocop_stars", "ocop_certificate_number", "ocop_certificate_year"})
 PRODUCT_FIELDS = ("seller_id", "category_id", "title_vi", "title_en", "description_vi", "description_en",
                   "price", "unit", "stock", "ocop_stars", "ocop_certificate_number",
-                  "ocop_certificate_year", "is_featured")
+                  "ocop_certificate_year", "is_featured", "brand", "gtin", "weight_grams")
 SELLER_FIELDS = ("name", "phone", "village", "description_vi", "description_en", "user_id",
                  "assisted_listing_consent", "consent_note", "is_active",
                  "bank_bin", "bank_account_number", "bank_account_name")
@@ -237,8 +237,30 @@ def _validate_product(session: Session, product: Product) -> None:
                       param="ocop_certificate_year")
     if product.ocop_stars is not None and not (product.ocop_certificate_number or "").strip():
         raise Invalid("An OCOP rating needs its certificate number.", param="ocop_certificate_number")
+    _validate_marketplace_fields(product)
     if product.category_id is not None:
         get_category(session, product.category_id)  # 404 for a category of another commune
+
+
+def valid_gtin(code: str) -> bool:
+    """GTIN-8/12/13/14 digits whose last digit is the GS1 check digit (weights 3,1,... from the right)."""
+    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+        return False
+    body = [int(d) for d in reversed(code[:-1])]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
+    return (10 - total % 10) % 10 == int(code[-1])
+
+
+def _validate_marketplace_fields(product: Product) -> None:
+    """What feeds send to marketplaces: a short brand, a real barcode, a positive weight."""
+    product.brand = (product.brand or "").strip()
+    product.gtin = (product.gtin or "").strip()
+    if len(product.brand) > 70:
+        raise Invalid("The brand can be up to 70 characters.", param="brand")
+    if product.gtin and not valid_gtin(product.gtin):
+        raise Invalid("The barcode (GTIN) must be 8, 12, 13 or 14 digits with a valid check digit.", param="gtin")
+    if product.weight_grams is not None and not 0 < product.weight_grams <= 1_000_000:
+        raise Invalid("The weight must be a whole number of grams, more than 0.", param="weight_grams")
 
 
 def _check_publishable(product: Product) -> None:
