@@ -71,3 +71,20 @@ def test_refuses_unknown_commune_format_or_language(app, world, out_dir, args, m
     assert result.exit_code != 0
     assert message in result.output
     assert list(out_dir.iterdir()) == []
+
+
+def test_a_failed_export_leaves_the_old_file_and_no_temporary(app, world, out_dir, monkeypatch):
+    from service.feeds import formats
+
+    def broken(items, context):
+        yield b"half a feed"
+        raise RuntimeError("disk on fire")
+
+    fmt = formats.load_formats()["csv"]
+    monkeypatch.setitem(formats.FORMATS, "csv", formats.FeedFormat(fmt.name, fmt.filename, fmt.content_type, broken))
+    out = out_dir / "feed.csv"
+    out.write_text("yesterday's feed")
+    result = _export(app, "--tenant", "cam-thanh", "--format", "csv", "--out", str(out))
+    assert result.exit_code != 0
+    assert out.read_text() == "yesterday's feed"
+    assert [p.name for p in out_dir.iterdir()] == ["feed.csv"]
