@@ -21,6 +21,7 @@ BOM = "\ufeff"
 MAX_COLUMNS = 60
 MAX_HEADER = 100
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 32 * 1024  # characters per yielded piece: few, small writes; memory stays flat
 
 
 def _image(index: int) -> Callable[[FeedItem], Any]:
@@ -160,6 +161,8 @@ def render(items: Iterable[FeedItem], context: FeedContext) -> Iterator[bytes]:
     buffer.write(BOM)
     for row in rows(items, columns):
         writer.writerow(row)
-        yield buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
