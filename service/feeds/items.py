@@ -13,7 +13,7 @@ Last-Modified come from it without reading the feed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -87,7 +87,18 @@ def iter_items(session: Session, storage: Storage, tenant: Tenant, *, language: 
         images = _images(session, storage, [product.id for product in partition])
         for product in partition:
             yield _item(product, tenant, images.get(product.id, []), language)
-        session.expunge_all()  # the identity map must not grow with the feed
+        _forget(session, partition)
+
+
+def _forget(session: Session, products: Sequence[Product]) -> None:
+    """Drop a finished batch from the identity map so it does not grow with the feed. One object at a time:
+    ``expunge_all`` would break the running ``yield_per`` result (its identity map) and detach the tenant."""
+    seen: set[int] = set()
+    for product in products:
+        for obj in (product, product.seller, product.category):
+            if obj is not None and id(obj) not in seen and obj in session:
+                seen.add(id(obj))
+                session.expunge(obj)
 
 
 def count_items(session: Session, tenant_id: int) -> int:
