@@ -16,7 +16,10 @@ from service.catalog.services import (
     product_images,
 )
 from service.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from service.core.urls import public_url
 from service.db import get_session
+from service.feeds.seo import product_json_ld
+from service.media.web import media_url
 from service.tenants.views import paragraphs
 from service.tenants.web import require_tenant
 
@@ -87,11 +90,14 @@ def products() -> Any:
 
 @bp.get("/c/<commune>/products/<slug>")
 def product(slug: str) -> Any:
-    require_tenant()
+    tenant = require_tenant()
     session = get_session()
     item = get_public_product(session, slug)
     images = [image for image in product_images(session, item) if image.asset.is_ready]
-    return render_template("catalog/product.html", product=item, images=images, paragraphs=paragraphs)
+    keys = [image.asset.key for image in images] or ([item.cover_key] if item.cover_key else [])
+    photos = [public_url(url) for url in (media_url(key, 1600) for key in keys) if url]
+    return render_template("catalog/product.html", product=item, images=images, paragraphs=paragraphs,
+                           share_key=keys[0] if keys else None, json_ld=product_json_ld(item, tenant, photos))
 
 
 def blueprints() -> list[Blueprint]:

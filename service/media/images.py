@@ -8,7 +8,8 @@
   orientation, convert to sRGB (ICC profiles, CMYK), strip ALL metadata (EXIF incl. GPS, XMP,
   ICC, comments), and encode one WebP and one JPEG per width (never upscaled: widths wider
   than the image collapse into one variant at the image's own width). Transparency is kept
-  in WebP and flattened onto white in JPEG.
+  in WebP and flattened onto white in JPEG. ``Processed.share`` is the picture links show when shared
+  (OpenGraph, Zalo, Facebook): the upright sRGB image cover-cropped to ``SHARE_SIZE`` (1200 x 630), JPEG.
 
 Cost is dominated by a 12 MP phone JPEG, so the work is ordered to touch as few pixels as
 possible: JPEGs are decoded at a reduced DCT scale when the largest variant allows it, that
@@ -35,6 +36,8 @@ VARIANT_WIDTHS: tuple[int, ...] = (320, 800, 1600)
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 WEBP_QUALITY = 80
+SHARE_SIZE = (1200, 630)  # what Facebook and Zalo show in a link preview (1.91:1)
+SHARE_QUALITY = 85
 JPEG_QUALITY = 82
 # libwebp's effort level: 2 encodes ~3x faster than the default 4 for about 1% more bytes.
 WEBP_METHOD = 2
@@ -86,6 +89,7 @@ class Processed:
     height: int
     has_alpha: bool
     variants: list[Variant]  # ordered by width, then webp before jpeg
+    share: Variant | None = None  # SHARE_SIZE, cover-cropped: for link previews, never in a srcset
 
 
 def probe(data: bytes, *, max_bytes: int, max_pixels: int) -> Probe:
@@ -101,7 +105,8 @@ def probe(data: bytes, *, max_bytes: int, max_pixels: int) -> Probe:
     return result
 
 
-def process(data: bytes, *, widths: Sequence[int] = VARIANT_WIDTHS, max_pixels: int) -> Processed:
+def process(data: bytes, *, widths: Sequence[int] = VARIANT_WIDTHS, max_pixels: int,
+            share: bool = True) -> Processed:
     with _open(data, max_pixels) as image:
         stored_size = image.size
         box = _draft(image, widths) if _format(image) == "JPEG" else None
@@ -120,7 +125,8 @@ def process(data: bytes, *, widths: Sequence[int] = VARIANT_WIDTHS, max_pixels: 
     for width in reversed(targets):  # each variant from the previous, larger one
         current = _resize(current, _size_for(width, upright_width, upright_height))
         variants[:0] = [_encode_webp(current), _encode_jpeg(current)]
-    return Processed(width=upright_width, height=upright_height, has_alpha=first.mode == "RGBA", variants=variants)
+    return Processed(width=upright_width, height=upright_height, has_alpha=first.mode == "RGBA", variants=variants,
+                     share=_encode_share(first) if share else None)
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -277,14 +283,31 @@ def _encode_webp(image: Image.Image) -> Variant:
     return Variant(image.width, image.height, "webp", FORMATS["WEBP"], buffer.getvalue())
 
 
-def _encode_jpeg(image: Image.Image) -> Variant:
+def _flatten(image: Image.Image) -> Image.Image:
     if image.mode == "RGBA":
         flat = Image.new("RGB", image.size, (255, 255, 255))
         flat.paste(image, mask=image.getchannel("A"))
-        image = flat
+        return flat
+    return image
+
+
+def _encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> Variant:
+    image = _flatten(image)
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
     return Variant(image.width, image.height, "jpeg", FORMATS["JPEG"], buffer.getvalue())
+
+
+def _encode_share(image: Image.Image) -> Variant:
+    """Scale to cover SHARE_SIZE (small photos are enlarged: previews want exactly this size), then
+    crop the middle."""
+    target_width, target_height = SHARE_SIZE
+    scale = max(target_width / image.width, target_height / image.height)
+    scaled = _resize(image, (max(target_width, round(image.width * scale)),
+                             max(target_height, round(image.height * scale))))
+    left = (scaled.width - target_width) // 2
+    top = (scaled.height - target_height) // 2
+    return _encode_jpeg(scaled.crop((left, top, left + target_width, top + target_height)), SHARE_QUALITY)
 
 
 # -- errors ----------------------------------------------------------------------------------------

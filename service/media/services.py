@@ -54,6 +54,14 @@ def variant_key(asset_key: str, width: int, fmt: str) -> str:
     return f"{asset_key}/{width}.{EXTENSIONS[fmt]}"
 
 
+SHARE_ROLE = "share"
+
+
+def share_key(asset_key: str) -> str:
+    width, height = images.SHARE_SIZE
+    return f"{asset_key}/share-{width}x{height}.jpg"
+
+
 # -- uploading ----------------------------------------------------------------------------
 
 def upload(session: Session, storage: Storage, policy: UploadPolicy, data: bytes, filename: str = "",
@@ -113,6 +121,12 @@ def _make_variants(storage: Storage, asset: MediaAsset, data: bytes, max_pixels:
         storage.put(key, variant.data, variant.content_type)
         variants.append({"width": variant.width, "height": variant.height, "format": variant.format, "key": key,
                          "bytes": len(variant.data)})
+    if processed.share is not None:  # link previews only: picture() leaves it out of every srcset
+        share = processed.share
+        key = share_key(asset.key)
+        storage.put(key, share.data, share.content_type)
+        variants.append({"width": share.width, "height": share.height, "format": share.format, "key": key,
+                         "bytes": len(share.data), "role": SHARE_ROLE})
     asset.width, asset.height = processed.width, processed.height
     asset.variants = variants
     asset.status = AssetStatus.READY
@@ -253,11 +267,24 @@ class Picture:
         return (fitting[0] if fitting else self.jpeg[-1]).url
 
 
+def share_variant(asset: MediaAsset) -> dict[str, Any] | None:
+    """What a link preview shows: the share crop, else (photos uploaded before it existed) the widest JPEG."""
+    if not asset.is_ready or not asset.variants:
+        return None
+    for variant in asset.variants:
+        if variant.get("role") == SHARE_ROLE:
+            return variant
+    jpegs = [variant for variant in asset.variants if variant.get("format") == "jpeg" and not variant.get("role")]
+    return max(jpegs, key=lambda v: int(v["width"])) if jpegs else None
+
+
 def picture(storage: Storage, asset: MediaAsset) -> Picture | None:
     if not asset.is_ready or not asset.variants:
         return None
     by_format: dict[str, list[Source]] = {"webp": [], "jpeg": []}
     for variant in sorted(asset.variants, key=lambda v: v["width"]):
+        if variant.get("role"):  # the share image (a crop) is no width of the photo
+            continue
         by_format[variant["format"]].append(Source(storage.url(variant["key"]), int(variant["width"])))
     return Picture(webp=by_format["webp"], jpeg=by_format["jpeg"], width=int(asset.width or 0),
                    height=int(asset.height or 0))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from flask import Flask, g, request
 from flask_babel import lazy_gettext
 from werkzeug.datastructures import FileStorage
 
 from service.core.errors import AppError, Invalid
+from service.core.urls import public_url
 from service.db import get_session
 from service.media.models import MediaAsset
-from service.media.services import Picture, UploadPolicy, assets_by_key, picture
+from service.media.services import Picture, UploadPolicy, assets_by_key, picture, share_variant
 from service.media.storage import get_storage
 
 _CACHE = "xaso_media_assets"
@@ -51,6 +53,33 @@ def media_url(key: str | None, at_least: int = 800) -> str | None:
         return None
     found = picture_for(key)
     return found.src(at_least) if found else get_storage().url(key)
+
+
+@dataclass(frozen=True)
+class ShareImage:
+    """The picture of a link preview (og:image): an absolute URL and, when known, its size."""
+
+    url: str
+    width: int | None
+    height: int | None
+
+
+def share_image(key: str | None) -> ShareImage | None:
+    """The 1200 x 630 share crop of a key; photos uploaded before it existed give their widest JPEG
+    (uncropped), a legacy single file its own URL."""
+    if not key:
+        return None
+    prefetch([key])
+    asset = _known().get(key)
+    variant = share_variant(asset) if asset is not None else None
+    if variant is None:
+        return ShareImage(public_url(get_storage().url(key)), None, None) if asset is None else None
+    return ShareImage(public_url(get_storage().url(variant["key"])), int(variant["width"]), int(variant["height"]))
+
+
+def share_image_url(key: str | None) -> str | None:
+    found = share_image(key)
+    return found.url if found else None
 
 
 def read_upload(file: FileStorage | None, policy: UploadPolicy) -> bytes:
@@ -100,4 +129,5 @@ def upload_each(policy: UploadPolicy, add: Callable[[bytes, str], object]) -> tu
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(media_prefetch=prefetch, picture_for=picture_for, media_url=media_url)
+    app.jinja_env.globals.update(media_prefetch=prefetch, picture_for=picture_for, media_url=media_url,
+                                share_image=share_image)
