@@ -167,7 +167,8 @@ def test_background_processing_keeps_the_upload_until_the_variants_exist(databas
     with app.app_context(), database(app).session(PLATFORM) as session:
         assert outbox.drain(session).delivered == 1
     image = client.get(f"/api/v1/communes/cam-thanh/products/{product_id}/images").json["data"][0]
-    assert image["status"] == "ready" and {v["width"] for v in image["variants"]} == {320, 800}
+    assert image["status"] == "ready"
+    assert {v["width"] for v in image["variants"] if not v.get("role")} == {320, 800}  # + the share image
     assert list((tmp_path / "media").rglob("incoming/*/*")) == []  # the original (with GPS) is gone
     database(app).engine.dispose()
 
@@ -220,7 +221,7 @@ def test_uploads_land_in_s3_and_pages_link_the_public_base_url(s3_app, s3_endpoi
     bucket = s3_app.config["TEST_BUCKET"]
     listed = s3_client(s3_endpoint).list_objects_v2(Bucket=bucket)["Contents"]
     keys = {item["Key"] for item in listed}
-    assert len(keys) == 6 and all(key.startswith("media/m/") for key in keys)
+    assert len(keys) == 7 and all(key.startswith("media/m/") for key in keys)  # 2 widths × 3 + the share image
     for variant in image["variants"]:
         assert variant["url"].startswith("https://cdn.xaso.test/media/m/")
         body = s3_client(s3_endpoint).get_object(Bucket=bucket, Key=variant["url"].split("cdn.xaso.test/")[1])
