@@ -16,7 +16,7 @@ transaction, which the row-level security policies read: the second wall.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -339,3 +339,20 @@ def get_session() -> Session:
         session = database().session()
         g.db_session = session
     return session
+
+
+def streamed(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A streamed response body that reads the request's session (feeds, sitemaps): the session is closed
+    right after the last chunk. Its transaction (a server-side cursor on PostgreSQL) must not outlive the
+    body, whenever the server or a test client gets round to closing the response."""
+    from flask import stream_with_context
+
+    session = get_session()
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    return stream_with_context(body())

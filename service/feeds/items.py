@@ -122,7 +122,9 @@ def _images(session: Session, storage: Storage, product_ids: list[int]) -> dict[
 
 
 def _large_jpeg(storage: Storage, variants: list[dict[str, Any]]) -> str | None:
-    jpegs = sorted((v for v in variants if v.get("format") == "jpeg"), key=lambda v: int(v["width"]))
+    # The photo as taken (its responsive widths), never the cropped share image (role "share").
+    jpegs = sorted((v for v in variants if v.get("format") == "jpeg" and not v.get("role")),
+                   key=lambda v: int(v["width"]))
     if not jpegs:
         return None
     fitting = [v for v in jpegs if int(v["width"]) >= IMAGE_WIDTH]

@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, request
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
 from service.catalog.models import Product, Seller
 from service.core.i18n import current_language, localized
 from service.core.urls import public_url
-from service.db import Scope, get_session, scoped
+from service.db import Scope, get_session, scoped, streamed
 from service.feeds import sitemaps
 from service.tenants.models import Tenant
 from service.tenants.web import require_tenant
@@ -80,17 +79,8 @@ def robots() -> Response:
 # -- sitemaps -----------------------------------------------------------------------------------------
 
 
-def _released(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
-    """The body, then the database session closed at once: a server-side cursor's transaction must not
-    outlive the last row, whenever the server gets round to closing the response."""
-    try:
-        yield from chunks
-    finally:
-        session.close()
-
-
 def _xml(chunks: Iterator[bytes]) -> Response:
-    response = Response(stream_with_context(_released(chunks, get_session())), content_type=sitemaps.CONTENT_TYPE)
+    response = Response(streamed(chunks), content_type=sitemaps.CONTENT_TYPE)
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response

@@ -12,14 +12,14 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, request
 from werkzeug.http import http_date
 
 from service.core.api import JSON_ERROR_BLUEPRINTS
 from service.core.errors import Invalid, NotFound
 from service.core.i18n import current_language
 from service.core.urls import commune_url
-from service.db import get_session
+from service.db import get_session, streamed
 from service.feeds.access import check_access, settings_for
 from service.feeds.formats import FeedContext, by_filename, load_formats
 from service.feeds.items import FeedItem, feed_stamp, iter_items
@@ -55,7 +55,7 @@ def feed(filename: str) -> Any:
         return Response(status=304, headers=headers)
     context = FeedContext(tenant=tenant, settings=settings, language=language, link=commune_url(tenant.slug))
     body = fmt.render(iter_items(session, get_storage(), tenant, language=language), context)
-    response = Response(stream_with_context(body), content_type=fmt.content_type, headers=headers)
+    response = Response(streamed(body), content_type=fmt.content_type, headers=headers)
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="{tenant.slug}-{fmt.filename}"'
     return response
@@ -77,7 +77,7 @@ def report() -> Any:
     if fresh:
         return Response(status=304, headers=headers)
     failing = feed_report(session, get_storage(), tenant, marketplace, language=language)
-    return Response(stream_with_context(_report_json(marketplace, failing)),
+    return Response(streamed(_report_json(marketplace, failing)),
                     content_type="application/json; charset=utf-8", headers=headers)
 
 
