@@ -1,8 +1,9 @@
 """Run every benchmark: ``python -m bench``."""
 
-from bench import catalog_listing, media, search
+from bench import catalog_listing, feeds, media, search
 
 if __name__ == "__main__":
     catalog_listing.main()
     search.main()
     media.main()
+    feeds.main()

@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup
 from service import create_app
 from service.core.errors import AppError
 from service.db import PLATFORM, database
+from service.feeds.cli import feeds_group
 
 
 def _session():  # type: ignore[no-untyped-def]
@@ -18,6 +19,9 @@ def _session():  # type: ignore[no-untyped-def]
 @click.group(cls=FlaskGroup, create_app=lambda: create_app())
 def main() -> None:
     """XaSo - the digital commune."""
+
+
+main.add_command(feeds_group)  # xaso feeds export (service/feeds/cli.py)
 
 
 @main.group("db")

@@ -11,6 +11,7 @@ through the media pipeline like a seller's photos, so they have real variants.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -509,6 +510,29 @@ COMMUNES: tuple[CommuneSpec, ...] = (CAM_THANH, NAM_PHUOC, BINH_LOI)
 # Loading
 
 
+# What a packed unit weighs, for postal marketplaces: the contents plus about a fifth for the jar, bottle or box.
+_MEASURE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(kg|g|ml|lít|l)\b")
+_PIECE_GRAMS = {"chiếc": 400, "cây": 800, "mét": 300, "trái": 1500, "bộ": 600, "gói": 300, "hộp": 500, "chai": 900}
+
+
+def shipping_weight(unit: str) -> int | None:
+    """Grams with packaging for a demo unit ("chai 500 ml" -> 600, "kg" -> 1200); None for a service (tickets)."""
+    text = unit.lower()
+    if "vé" in text:
+        return None
+    found = _MEASURE.search(text)
+    if found:
+        amount = float(found.group(1).replace(",", "."))
+        grams = amount * (1000 if found.group(2) in ("kg", "lít", "l") else 1)
+        return int(round(grams * 1.2, -1))
+    if text.strip() == "kg":
+        return 1200
+    counted = re.search(r"(\d+)\s+(\w+)", text)  # "hộp 2 chai": two bottles in a box
+    if counted and counted.group(2) in _PIECE_GRAMS:
+        return _PIECE_GRAMS[counted.group(2)] * int(counted.group(1))
+    return _PIECE_GRAMS.get(text.split()[0], 500) if text.split() else 500
+
+
 def demo_emails() -> list[str]:
     return [PLATFORM_ADMIN_EMAIL] + [spec.email(role) for spec in COMMUNES for role in Role]
 
@@ -621,7 +645,7 @@ def _load_commune(session: Session, storage: Storage, spec: CommuneSpec) -> None
                 "seller_id": sellers[p.seller].id, "category_id": categories[p.category].id,
                 "title_vi": p.title_vi, "title_en": p.title_en,
                 "description_vi": p.description_vi, "description_en": p.description_en,
-                "price": p.price, "unit": p.unit, "stock": p.stock,
+                "price": p.price, "unit": p.unit, "stock": p.stock, "weight_grams": shipping_weight(p.unit),
             }
             if p.stars is not None:
                 year = p.year or 2022

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from service.catalog.services import valid_gtin
 from service.feeds.items import FeedItem, iter_items
 from service.media.storage import Storage
 from service.tenants.models import Tenant
@@ -90,20 +91,12 @@ def is_web_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def gtin_check_digit_ok(gtin: str) -> bool:
-    """GS1 check digit: weights 3,1,3,… from the right, excluding the check digit itself."""
-    digits = [int(c) for c in gtin]
-    body, check = digits[:-1], digits[-1]
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
-
-
 def _gtin_problems(gtin: str) -> list[Problem]:
     if not gtin:
         return []
     if not gtin.isdigit() or len(gtin) not in GTIN_LENGTHS:
         return [Problem("gtin", "invalid", "A GTIN has 8, 12, 13 or 14 digits.")]
-    if not gtin_check_digit_ok(gtin):
+    if not valid_gtin(gtin):  # the length and digits are right: the check digit is not
         return [Problem("gtin", "bad_check_digit", "The GTIN's last digit (check digit) is wrong.")]
     return []
 
