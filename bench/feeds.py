@@ -17,8 +17,9 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from bench import on_each_database
 
 PRODUCTS = int(os.environ.get("BENCH_FEEDS_PRODUCTS", "100000"))
 PHOTOS = 3000  # attachment rows, spread over the first products, pointing at a handful of assets
@@ -153,10 +154,7 @@ def run(url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'feeds.db'}")
-    if os.environ.get("BENCH_DATABASE_URL"):
-        run(os.environ["BENCH_DATABASE_URL"])
+    on_each_database(run, "feeds")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import text
+
+from bench import on_each_database
 
 DOCUMENTS = int(os.environ.get("BENCH_SEARCH_DOCUMENTS", "100000"))
 COMMUNES = 10
@@ -124,10 +125,7 @@ def run(url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'search.db'}")
-    if os.environ.get("BENCH_DATABASE_URL"):
-        run(os.environ["BENCH_DATABASE_URL"])
+    on_each_database(run, "search")
 
 
 if __name__ == "__main__":
