@@ -24,7 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
 
     import service.models  # noqa: F401  (every model registered before first use)
-    from service.core import i18n, web
+    from service.core import i18n, observability, web
     from service.core.security import csrf, limiter
     from service.jobs import delivery
     from service.media import web as media_web
@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     tenancy.init_app(app)
     web.init_app(app)
     media_web.init_app(app)
+    observability.init_app(app)
     _register_blueprints(app)
     if app.config.get("VNPAY_SANDBOX"):
         from service.payments.vnpay_sandbox import mount

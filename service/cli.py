@@ -10,6 +10,7 @@ from service import create_app
 from service.core.errors import AppError
 from service.db import PLATFORM, database
 from service.feeds.cli import feeds_group
+from service.jobs.cli import jobs_group, worker_command
 
 
 def _session():  # type: ignore[no-untyped-def]
@@ -22,6 +23,8 @@ def main() -> None:
 
 
 main.add_command(feeds_group)  # xaso feeds export (service/feeds/cli.py)
+main.add_command(jobs_group)  # xaso jobs ... (service/jobs/cli.py)
+main.add_command(worker_command)  # xaso worker
 
 
 @main.group("db")

@@ -129,6 +129,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
         "WTF_CSRF_TIME_LIMIT": None,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
+        # Background jobs: RQ queues on REDIS_URL (a worker runs them: `xaso worker`); without it, inline.
+        "JOB_QUEUE": env.get("JOB_QUEUE", "xaso"),
+        # Behind a load balancer / ingress: how many proxies' X-Forwarded-* headers to trust (werkzeug ProxyFix).
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # Logs: one JSON object per line (production) or plain text (development).
+        "LOG_FORMAT": env.get("LOG_FORMAT", "text" if development else "json"),
+        # /metrics (Prometheus): open when empty, else requires Authorization: Bearer <METRICS_TOKEN>.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", env.get("REDIS_URL") or "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
