@@ -1,5 +1,7 @@
 """When the outbox is relayed: right after the request that wrote it (``OUTBOX_DELIVERY=inline``,
-the embedded default) or only by a worker process (``xaso outbox relay --forever``).
+the embedded default), by a ``relay_outbox`` job on the RQ queue (``OUTBOX_DELIVERY=worker`` with
+``REDIS_URL``: one job per committed request, at most one waiting at a time), or by a polling
+process (``OUTBOX_DELIVERY=worker`` without Redis: ``xaso outbox relay --forever``).
 
 Inline delivery runs after the request's transaction committed, in a session of its own;
 whatever fails there stays pending for the next relay, it never fails the request.
@@ -8,9 +10,12 @@ whatever fails there stays pending for the next relay, it never fails the reques
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from flask import Flask, g
+from redis.exceptions import LockError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -19,6 +24,7 @@ from service.jobs import outbox
 from service.jobs.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+RELAY_TASK = "service.jobs.tasks.relay_outbox"
 _WROTE = "xaso_outbox_written"
 _COMMITTED = "xaso_outbox_committed"
 
@@ -48,6 +54,8 @@ def init_app(app: Flask) -> None:
         if session is None or not session.info.pop(_COMMITTED, False):
             return
         if app.config.get("OUTBOX_DELIVERY", "inline") != "inline":
+            if app.config.get("REDIS_URL"):
+                _enqueue_relay(app)
             return
         relay_session = database(app).session(PLATFORM)
         try:
@@ -60,3 +68,49 @@ def init_app(app: Flask) -> None:
             relay_session.rollback()
         finally:
             relay_session.close()
+
+
+def _pending_key(app: Flask) -> str:
+    return f"xaso:jobs:{app.config.get('JOB_QUEUE', 'xaso')}:relay-pending"
+
+
+def _enqueue_relay(app: Flask) -> None:
+    """One relay job for the messages just committed, unless one is waiting already: that one
+    will see them, since a relay job clears the mark before it reads the outbox."""
+    from service.jobs.queue import enqueue, redis_connection
+
+    try:
+        connection = redis_connection(app)
+        assert connection is not None
+        if connection.set(_pending_key(app), "1", nx=True, ex=300):
+            enqueue(RELAY_TASK)
+    except Exception:  # Redis down: the request succeeded; the scheduler's periodic relay delivers later
+        log.exception("outbox: could not enqueue the relay job")
+
+
+def relay_started(app: Flask) -> None:
+    from service.jobs.queue import redis_connection
+
+    connection = redis_connection(app)
+    if connection is not None:
+        connection.delete(_pending_key(app))
+
+
+@contextmanager
+def relay_lock(app: Flask, wait: float = 300) -> Iterator[None]:
+    """One relay at a time across workers (Redis lock), for databases without SKIP LOCKED."""
+    from service.jobs.queue import redis_connection
+
+    connection = redis_connection(app)
+    if connection is None:
+        yield
+        return
+    lock = connection.lock(f"xaso:jobs:{app.config.get('JOB_QUEUE', 'xaso')}:relay-lock", timeout=wait,
+                           blocking_timeout=wait)
+    if not lock.acquire():
+        raise TimeoutError("another outbox relay holds the lock")
+    try:
+        yield
+    finally:
+        with suppress(LockError):  # held past its timeout: it is free already
+            lock.release()
