@@ -428,6 +428,12 @@ def test_resources_come_from_values():
         assert f"toYaml .Values.{key}.resources" in (TEMPLATES / name).read_text(), name
 
 
+def test_deploy_docs_say_helm_was_not_run():
+    docs = (CHART.parents[1] / "docs" / "deploy.md").read_text()
+    assert "helm is not installable here" in docs
+    assert "tests/deploy/test_helm_chart.py" in docs
+
+
 def test_notes_exist():
     notes = (TEMPLATES / "NOTES.txt").read_text()
     assert "{{ .Values.ingress.baseDomain }}" in notes

@@ -79,9 +79,7 @@ checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha25
 {{- define "xaso.tmpVolume" -}}
 - name: tmp
   emptyDir:
-    {{- with .Values.tmpVolume.sizeLimit }}
-    sizeLimit: {{ . }}
-    {{- end }}
+    sizeLimit: {{ .Values.tmpVolume.sizeLimit | default "1Gi" }}
 {{- end }}
 
 {{- define "xaso.tmpMount" -}}
