@@ -41,10 +41,11 @@ COPY gunicorn.conf.py ./
 
 # The app finds its templates and migrations next to the package (service/__init__.py, service/migrate.py),
 # so the package stays in /app and the venv only points at it (editable install: the `xaso` command).
+# Bytecode is compiled here: the pods' root filesystem is read-only, so Python could not cache it there.
 RUN pip install --no-deps --no-build-isolation -e . \
     && if ls service/translations/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
            pybabel compile -d service/translations -f; fi \
-    && find /app /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
+    && python -m compileall -q service migrations gunicorn.conf.py
 
 # ---- runtime: slim, non-root, nothing but the venv and the app ---------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
