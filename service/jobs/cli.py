@@ -9,11 +9,11 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import FailedJobRegistry
 from rq.results import Result
 
 from service.db import database
-from service.jobs.queue import job_queue, redis_connection
+from service.jobs.queue import job_queue, queue_counts, redis_connection
 
 NO_REDIS = "set REDIS_URL; without it jobs run inline"
 
@@ -52,11 +52,16 @@ def jobs_group() -> None:
 @jobs_group.command("status")
 def jobs_status() -> None:
     """Count queued, running, failed and scheduled (waiting to retry) jobs."""
-    from service.jobs.schedule import SCHEDULE
+    import time
+
+    from service.jobs.schedule import SCHEDULE, last_tick
 
     _connection, queue = _queue()
-    click.echo(f"queue {queue.name}: queued {queue.count}, started {StartedJobRegistry(queue=queue).count}, "
-               f"failed {FailedJobRegistry(queue=queue).count}, scheduled {ScheduledJobRegistry(queue=queue).count}")
+    counts = queue_counts(_app())
+    click.echo(f"queue {queue.name}: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    ticked = last_tick(_app())
+    click.echo("scheduler: " + (f"last tick {time.time() - ticked:.0f} s ago" if ticked else
+                                "not running (start `xaso jobs scheduler`)"))
     for task in SCHEDULE:
         click.echo(f"every {task.every:>4} s  {task.name}")
 

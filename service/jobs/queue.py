@@ -17,6 +17,7 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.utils import import_attribute
 
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
@@ -69,3 +70,11 @@ def enqueue(function: str | Callable[..., Any], *args: Any, job_id: str | None =
                                   retry=retry or default_retry(), timeout=timeout)
     except DuplicateJobError:
         return None
+
+
+def queue_counts(app: Flask | None = None) -> dict[str, int]:
+    """Jobs queued, running, failed (after their retries) and scheduled (waiting to retry); for
+    ``xaso jobs status`` and the metrics."""
+    queue = job_queue(app)
+    return {"queued": queue.count, "started": StartedJobRegistry(queue=queue).count,
+            "failed": FailedJobRegistry(queue=queue).count, "scheduled": ScheduledJobRegistry(queue=queue).count}

@@ -53,6 +53,7 @@ def tick(app: Flask, now: float | None = None) -> list[str]:
     if connection is None:
         raise RuntimeError("set REDIS_URL; without it run `xaso jobs run-due` from cron")
     queue_name = app.config.get("JOB_QUEUE", "xaso")
+    connection.set(last_tick_key(app), str(now), ex=3600)
     enqueued = []
     with app.app_context():
         for task in SCHEDULE:
@@ -62,6 +63,17 @@ def tick(app: Flask, now: float | None = None) -> list[str]:
             if claimed and enqueue(task.path, job_id=job_id, unique=True, timeout=task.timeout) is not None:
                 enqueued.append(job_id)
     return enqueued
+
+
+def last_tick_key(app: Flask) -> str:
+    return f"xaso:jobs:{app.config.get('JOB_QUEUE', 'xaso')}:scheduler-tick"
+
+
+def last_tick(app: Flask) -> float | None:
+    """When a scheduler last looked at the clock (None: no scheduler in the last hour)."""
+    connection = redis_connection(app)
+    value = connection.get(last_tick_key(app)) if connection is not None else None
+    return float(value) if value else None
 
 
 def run_forever(app: Flask, poll: float = 1.0, keep_going: Callable[[], bool] = lambda: True) -> None:

@@ -11,7 +11,7 @@ from service import create_app
 from service.db import database
 from service.jobs.cli import jobs_group
 from service.jobs.queue import job_queue
-from service.jobs.schedule import SCHEDULE, run_due, tick
+from service.jobs.schedule import SCHEDULE, last_tick, run_due, tick
 from service.jobs.tasks import publish_scheduled
 from tests.conftest import app_config
 
@@ -50,7 +50,9 @@ def test_the_schedule():
 
 def test_two_schedulers_enqueue_each_slot_once(pods):
     first, second = pods
+    assert last_tick(first) is None
     enqueued = tick(first, now=START)
+    assert last_tick(second) == START
     assert enqueued == [f"{name}-{int(START) // task.every}" for name, task in zip(NAMES, SCHEDULE, strict=True)]
     assert tick(second, now=START + 1) == []  # the other pod, same slots
     assert tick(first, now=START + 9) == []
@@ -82,6 +84,8 @@ def test_a_worker_runs_the_scheduled_jobs(pods):
     by_name = {job.id.rsplit("-", 1)[0]: job.return_value() for job in jobs if job}
     assert by_name["relay_outbox"] == {"delivered": 0, "retried": 0, "dead": 0}
     assert by_name["expire_holds"] == {"expired": 0, "purged_keys": 0}
+    status = app.test_cli_runner().invoke(jobs_group, ["status"])
+    assert "queued 0, started 0, failed 0, scheduled 0" in status.output and "scheduler: last tick" in status.output
 
 
 def test_the_scheduler_needs_redis(app):

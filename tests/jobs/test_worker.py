@@ -191,3 +191,33 @@ def test_a_request_without_outbox_messages_enqueues_nothing(make_app):
     app = make_app(OUTBOX_DELIVERY="worker")
     assert app.test_client().get("/healthz").status_code == 200
     assert job_queue(app).count == 0
+
+
+def test_the_expiry_job_cancels_an_unpaid_order_once(make_app, world):
+    from service.db import Scope
+    from service.orders import services as orders
+    from service.orders.models import Order, OrderStatus
+    from service.payments.models import IntentStatus
+    from tests.orders.test_checkout import BUYER, stock
+
+    app = make_app()
+    product_id = world.a.products["published"]
+    with app.app_context(), database(app).session(Scope(world.a.id)) as session:
+        order = orders.checkout(session, {product_id: 4}, orders.Buyer(**BUYER), "vnpay",
+                                {"return_url": "http://127.0.0.1/r", "ip_address": "127.0.0.1", "locale": "vn",
+                                 "commune_slug": "cam-thanh"})
+        [intent] = orders.intents_of(session, order)
+        intent.expires_at = intent.created_at  # as if the buyer had walked away
+        session.commit()
+        order_id = order.id
+        first, second = enqueue("service.jobs.tasks.expire_holds"), enqueue("service.jobs.tasks.expire_holds")
+    assert stock(app, product_id) == 6
+    work(app)
+    assert first is not None and second is not None
+    assert (first.return_value(), second.return_value()) == ({"expired": 1, "purged_keys": 0},
+                                                             {"expired": 0, "purged_keys": 0})
+    assert stock(app, product_id) == 10
+    with app.app_context(), database(app).session(Scope(world.a.id)) as session:
+        order = session.get(Order, order_id)
+        assert order.status == OrderStatus.CANCELED
+        assert {intent.status for intent in orders.intents_of(session, order)} == {IntentStatus.CANCELED}
