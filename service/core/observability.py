@@ -35,6 +35,10 @@ log = logging.getLogger("xaso.observability")
 _START_ENVIRON = "xaso.started"
 UNMATCHED_ROUTE = "<unmatched>"  # 404s and 405s: one label value, never the raw path (cardinality)
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Multiprocess metrics live in files there; a missing directory would fail the first request.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 # Module-level: prometheus_client's multiprocess mode needs one set of metrics per process, and tests
 # build many apps in one process. Registered with no registry: each scrape assembles its own (below).
 REQUESTS = Counter("xaso_http_requests", "HTTP requests answered.", ["method", "route", "status"], registry=None)
@@ -303,8 +307,11 @@ def init_app(app: Flask) -> None:
         elapsed = time.perf_counter() - started if started is not None else 0.0
         status = response.status_code
         labels = (request.method, route_label(), f"{status // 100}xx")
-        REQUESTS.labels(*labels).inc()
-        LATENCY.labels(*labels).observe(elapsed)
+        try:
+            REQUESTS.labels(*labels).inc()
+            LATENCY.labels(*labels).observe(elapsed)
+        except Exception:  # noqa: BLE001 - a metric never fails a request
+            log.exception("request metrics failed")
         response.headers.setdefault(logs.REQUEST_ID_HEADER, logs.request_id())
         security.apply(response)
         try:
