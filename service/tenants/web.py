@@ -32,7 +32,9 @@ class TenantHostMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
-        if not path.startswith(("/c/", "/api/", "/static/", "/media/", "/healthz", "/readyz")):
+        # Platform paths keep their meaning on a commune's host (probes and scrapers ask any host).
+        if not path.startswith(("/c/", "/api/", "/static/", "/media/", "/healthz", "/readyz", "/metrics",
+                                "/robots.txt")):
             slug = self._slug_for_host(Request(environ).host)
             if slug:
                 environ["PATH_INFO"] = f"/c/{slug}{path}"
