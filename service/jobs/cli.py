@@ -122,7 +122,13 @@ def jobs_run_due() -> None:
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between looks at the clock.")
 def jobs_scheduler(poll: float) -> None:
     """Enqueue the periodic jobs when due (one scheduler or several: each slot is enqueued once)."""
+    import signal
+
     from service.jobs.schedule import run_forever
 
     _queue()
-    run_forever(_app(), poll=poll)
+    stopping: list[int] = []
+    # Kubernetes stops a pod with SIGTERM: finish the tick under way, then leave.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+    run_forever(_app(), poll=poll, keep_going=lambda: not stopping)
+    click.echo("scheduler stopped")
