@@ -79,11 +79,16 @@ def _enqueue_relay(app: Flask) -> None:
     will see them, since a relay job clears the mark before it reads the outbox."""
     from service.jobs.queue import enqueue, redis_connection
 
+    connection = redis_connection(app)
+    if connection is None:
+        return
     try:
-        connection = redis_connection(app)
-        assert connection is not None
         if connection.set(_pending_key(app), "1", nx=True, ex=300):
-            enqueue(RELAY_TASK)
+            try:
+                enqueue(RELAY_TASK)
+            except Exception:
+                connection.delete(_pending_key(app))  # the next request tries again
+                raise
     except Exception:  # Redis down: the request succeeded; the scheduler's periodic relay delivers later
         log.exception("outbox: could not enqueue the relay job")
 
