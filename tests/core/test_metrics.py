@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from redis import Redis
 
 from service import create_app
 from service.db import database, utcnow
 from service.jobs import outbox
 from service.jobs.models import OutboxMessage
 from tests.conftest import app_config
+from tests.redis_server import redis_or_skip
 
 REDIS_DB = "redis://127.0.0.1:6379/12"
 
@@ -117,11 +117,7 @@ def test_token_protects_metrics(make_app):
 
 
 def test_rq_queues_are_reported(make_app):
-    redis = Redis.from_url(REDIS_DB)
-    try:
-        redis.ping()
-    except Exception:  # noqa: BLE001
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    redis = redis_or_skip(REDIS_DB)
     redis.flushdb()
     try:
         from rq import Queue

@@ -13,6 +13,7 @@ from service.db import database
 from service.jobs.cli import jobs_group
 from service.jobs.queue import RETRY_INTERVALS, enqueue, job_queue
 from tests.conftest import app_config
+from tests.redis_server import redis_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 calls: list[str] = []
@@ -36,12 +37,7 @@ def fails_once(word: str) -> str:
 
 
 def _redis() -> Redis:
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception:  # noqa: BLE001
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    return connection
+    return redis_or_skip(REDIS_URL)
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from service.jobs.queue import job_queue
 from service.jobs.schedule import SCHEDULE, last_tick, run_due, tick
 from service.jobs.tasks import publish_scheduled
 from tests.conftest import app_config
+from tests.redis_server import redis_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 START = 6000.0  # a moment where every task's slot begins (a multiple of every interval)
@@ -21,12 +22,7 @@ NAMES = [task.name for task in SCHEDULE]
 
 
 def _redis() -> Redis:
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception:  # noqa: BLE001
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    return connection
+    return redis_or_skip(REDIS_URL)
 
 
 @pytest.fixture

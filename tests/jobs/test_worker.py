@@ -22,6 +22,7 @@ from service.jobs.queue import enqueue, job_queue
 from service.jobs.tasks import relay_outbox
 from service.notifications.email import mail_folder, queue_email
 from tests.conftest import app_config
+from tests.redis_server import redis_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 handled: list[int] = []
@@ -41,12 +42,7 @@ def _forget():
 
 
 def _redis() -> Redis:
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception:  # noqa: BLE001
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    return connection
+    return redis_or_skip(REDIS_URL)
 
 
 @pytest.fixture
