@@ -84,7 +84,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MEILI_SEARCH_KEY": env.get("MEILI_SEARCH_KEY", ""),
         "MEILI_SEARCH_KEY_UID": env.get("MEILI_SEARCH_KEY_UID", ""),
         # inline: relay the outbox right after the request that wrote it; worker: only `xaso outbox relay`.
-        "OUTBOX_DELIVERY": env.get("OUTBOX_DELIVERY", "inline"),
+        # With REDIS_URL the default is the worker: requests only enqueue a relay job (`xaso worker` runs it).
+        "OUTBOX_DELIVERY": env.get("OUTBOX_DELIVERY", "worker" if env.get("REDIS_URL") else "inline"),
         # E-mail (sent by the outbox): smtp://user:pass@host:587?starttls=1 or smtps://...:465; empty writes
         # each message as an .eml file under <instance>/mail/ instead. Links in e-mails start with PUBLIC_BASE_URL.
         "SMTP_URL": env.get("SMTP_URL", ""),
@@ -116,7 +117,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MEDIA_MAX_PIXELS": int(env.get("MEDIA_MAX_PIXELS", str(64_000_000))),
         "MEDIA_MAX_PER_OWNER": int(env.get("MEDIA_MAX_PER_OWNER", "8")),
         # inline: variants are made in the upload request; background: by the outbox relay / worker.
-        "MEDIA_PROCESSING": env.get("MEDIA_PROCESSING", "inline"),
+        "MEDIA_PROCESSING": env.get("MEDIA_PROCESSING", "background" if env.get("REDIS_URL") else "inline"),
         # Hosts like cam-thanh.xaso.vn resolve to the commune; empty disables host routing.
         "TENANT_BASE_DOMAIN": env.get("TENANT_BASE_DOMAIN", ""),
         "BABEL_DEFAULT_LOCALE": "vi",
