@@ -7,7 +7,7 @@ the same workers/threads for every scenario. The baseline is ``bench.bare_app:ap
 endpoint returning a small JSON body) under the same gunicorn settings, measured in the same run.
 Each scenario is a separate headless locust run (a subprocess: locust's gevent patching stays out of
 this process) of BENCH_LOAD_SECONDS with BENCH_USERS users and no think time; figures come from its
-CSV. The checkout scenario makes a complete cash-on-delivery order per iteration (cart add + checkout).
+final JSON stats. The checkout scenario makes a complete cash-on-delivery order per iteration (cart add + checkout).
 Benchmark configuration, not production: CSRF and rate limiting are off (see ``bench/load_app.py``).
 
 Settings: BENCH_WORKERS (2), BENCH_THREADS (4), BENCH_USERS (8), BENCH_LOAD_SECONDS (15).
@@ -17,7 +17,7 @@ absolute rates.
 
 from __future__ import annotations
 
-import csv
+import json
 import os
 import socket
 import subprocess
@@ -162,28 +162,41 @@ def prepare(url: str, tmp: Path) -> dict[str, str]:
     return names
 
 
+def _percentile(response_times: dict[int, int], count: int, fraction: float) -> float:
+    """As locust computes it: the response time (ms, rounded by locust) within which ``fraction`` finished."""
+    done = 0
+    for milliseconds in sorted(response_times, reverse=True):
+        done += response_times[milliseconds]
+        if count - done <= int(count * fraction):
+            return float(milliseconds)
+    return 0.0
+
+
 def drive(base_url: str, user_class: str, names: list[str], env: dict[str, str], tmp: Path,
           users: int = USERS, seconds: int = SECONDS) -> list[Figures]:
-    """One headless locust run of ``user_class``; figures per request name from locust's CSV."""
+    """One headless locust run of ``user_class``; figures per request name from locust's final JSON stats
+    (its CSV is a periodic snapshot that misses the last second of the run)."""
     prefix = tmp / f"locust-{user_class}"
     command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
-               "--stop-timeout", "5", "--host", base_url, "--csv", str(prefix), "--only-summary",
+               "--stop-timeout", "5", "--host", base_url, "--json-file", str(prefix), "--only-summary",
                "--loglevel", "ERROR", "--exit-code-on-error", "0", user_class]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 120)
-    stats = Path(f"{prefix}_stats.csv")
+    stats = Path(f"{prefix}.json")
     if done.returncode != 0 or not stats.exists():
         raise RuntimeError(f"locust failed ({done.returncode}): {done.stderr[-2000:]}")
-    with open(stats, newline="") as f:
-        rows = {row["Name"]: row for row in csv.DictReader(f)}
+    entries = {entry["name"]: entry for entry in json.loads(stats.read_text())}
     figures = []
     for name in names:
-        row = rows.get(name)
-        if row is None:
+        entry = entries.get(name)
+        if entry is None:
             figures.append(Figures(name, 0, 0, 0.0, 0.0, 0.0))
             continue
-        figures.append(Figures(name, int(row["Request Count"]), int(row["Failure Count"]),
-                               float(row["Requests/s"]), float(row["50%"]), float(row["95%"])))
+        count = int(entry["num_requests"])
+        times = {int(ms): int(n) for ms, n in entry["response_times"].items()}
+        window = (entry["last_request_timestamp"] or entry["start_time"]) - entry["start_time"]
+        figures.append(Figures(name, count, int(entry["num_failures"]), count / window if window > 0 else 0.0,
+                               _percentile(times, count, 0.5), _percentile(times, count, 0.95)))
     return figures
 
 

@@ -42,8 +42,7 @@ def test_load_test_drives_every_scenario_without_failures(tmp_path: Path, capsys
                              .where(Order.__table__.c.buyer_name == load.BUYER_NAME))
     engine.dispose()
     assert orders is not None
-    # Each counted checkout made a complete order. More orders than counted: locust's final CSV covers the run
-    # up to its last stats snapshot (its rates are counts over that same window).
-    assert orders >= checkouts > 0
+    # Each checkout made one complete order (one more at most per user: a request cut off by the stop).
+    assert 0 < checkouts <= orders <= checkouts + 2
     table = capsys.readouterr().out
     assert "bare Flask endpoint (baseline)" in table and "p95 x" in table
