@@ -1,9 +1,10 @@
 """Run every benchmark: ``python -m bench``."""
 
-from bench import catalog_listing, feeds, media, search
+from bench import catalog_listing, feeds, load, media, search
 
 if __name__ == "__main__":
     catalog_listing.main()
     search.main()
     media.main()
     feeds.main()
+    load.main()
