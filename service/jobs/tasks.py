@@ -8,8 +8,8 @@ nothing the first run did not.
 Not here on purpose:
 - media variants: uploads with ``MEDIA_PROCESSING=background`` go through the outbox
   (topic ``media.process``), so ``relay_outbox`` already makes them;
-- scheduled announcements: they are public from ``publish_at`` by the query itself, no search
-  document or notification depends on that moment (see ``publish_scheduled``).
+- scheduled announcements: they are public from ``publish_at`` by the queries themselves (pages,
+  sitemaps); they are not search documents and nobody is notified at that moment, so no job is due.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
-from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
@@ -93,10 +92,3 @@ def expire_holds() -> dict[str, int]:
         purged = purge_expired(session)
         session.commit()
     return {"expired": expired, "purged_keys": purged}
-
-
-def publish_scheduled() -> dict[str, Any]:
-    """Nothing to do, on purpose: a scheduled announcement is shown from ``publish_at`` on by the
-    queries themselves (pages, feeds, sitemaps), and announcements are neither search documents nor
-    sent to anyone. Kept so that a job named in the issue has an answer; not in the schedule."""
-    return {}

@@ -12,7 +12,6 @@ from service.db import database
 from service.jobs.cli import jobs_group
 from service.jobs.queue import job_queue
 from service.jobs.schedule import SCHEDULE, last_tick, run_due, tick
-from service.jobs.tasks import publish_scheduled
 from tests.conftest import app_config
 from tests.redis_server import redis_or_skip
 
@@ -99,7 +98,3 @@ def test_run_due_runs_every_task_inline_without_redis(app, world):
     assert result.exit_code == 0, result.output
     assert "expire_holds: ok {'expired': 0, 'purged_keys': 0}" in result.output
 
-
-def test_scheduled_announcements_need_no_job():
-    assert publish_scheduled() == {}
-    assert "publish_scheduled" not in NAMES
