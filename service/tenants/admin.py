@@ -142,8 +142,15 @@ def form_failed() -> None:
 @tenant_admin.get("/")
 @commune_member_required
 def home() -> Any:
+    """Staff see the commune's dashboard, a seller its own; a volunteer the products it manages."""
+    from service.dashboard import seller_views, views
+
     session = get_session()
     actor = current_actor()
+    if actor.is_staff:
+        return views.staff_dashboard()
+    if actor.role_name == "seller":
+        return seller_views.seller_dashboard()
     counts = {status.value: list_manageable_products(session, actor, status=status.value, per_page=1).total
               for status in ProductStatus}
     return render_template("admin/home.html", counts=counts, total=sum(counts.values()))
