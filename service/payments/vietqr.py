@@ -4,11 +4,12 @@ The payload is an EMVCo merchant-presented QR (tag-length-value, two-digit ids a
 as NAPAS specifies it for an inter-bank transfer to an account (service ``QRIBFTTA``):
 
     00 "01"                           payload format
-    01 "12"                           dynamic: the code carries the amount
+    01 "12"                           dynamic: the code carries the amount (an order's)
+       "11"                           static: no amount, the payer types it (a seller's own code)
     38 00 "A000000727"                NAPAS' GUID
        01 00 <bank BIN> 01 <account>  beneficiary organisation
        02 "QRIBFTTA"                  transfer to an account
-    53 "704"   54 <amount>   58 "VN"  đồng, whole amount, Vietnam
+    53 "704"   54 <amount>   58 "VN"  đồng, whole amount (dynamic only), Vietnam
     62 08 <purpose>                   what the transfer is for: our order number
     63 <CRC-16/CCITT-FALSE of everything before, "6304" included>
 
@@ -160,18 +161,21 @@ def crc16_ccitt_false(data: bytes) -> int:
     return crc
 
 
-def payload(*, bank_bin: str, account_number: str, amount: int, purpose: str) -> str:
-    """The EMVCo string of a dynamic VietQR transfer of ``amount`` đồng."""
+def payload(*, bank_bin: str, account_number: str, amount: int | None, purpose: str = "") -> str:
+    """The EMVCo string of a dynamic VietQR transfer of ``amount`` đồng, or with ``amount=None`` of the
+    account's static code (tag 01 "11", no tag 54: the payer's app asks for the amount)."""
     if not (len(bank_bin) == 6 and bank_bin.isdigit()):
         raise ValueError("a bank BIN is 6 digits")
     if not ACCOUNT_NUMBER_RE.match(account_number):
         raise ValueError("an account number is 6 to 19 digits")
-    if amount <= 0 or len(str(amount)) > AMOUNT_MAX_DIGITS:
+    if amount is not None and (amount <= 0 or len(str(amount)) > AMOUNT_MAX_DIGITS):
         raise ValueError("the amount is a positive whole number of đồng")
     beneficiary = tlv("00", bank_bin) + tlv("01", account_number)
     merchant = tlv("00", NAPAS_GUID) + tlv("01", beneficiary) + tlv("02", SERVICE_TRANSFER_TO_ACCOUNT)
-    body = (tlv("00", "01") + tlv("01", "12") + tlv("38", merchant) + tlv("53", CURRENCY_VND)
-            + tlv("54", str(amount)) + tlv("58", COUNTRY_VN))
+    body = tlv("00", "01") + tlv("01", "11" if amount is None else "12") + tlv("38", merchant) + tlv("53", CURRENCY_VND)
+    if amount is not None:
+        body += tlv("54", str(amount))
+    body += tlv("58", COUNTRY_VN)
     purpose = purpose_text(purpose)
     if purpose:
         body += tlv("62", tlv("08", purpose))
@@ -179,13 +183,21 @@ def payload(*, bank_bin: str, account_number: str, amount: int, purpose: str) ->
     return body + f"{crc16_ccitt_false(body.encode('ascii')):04X}"
 
 
+def _qr(data: str) -> segno.QRCode:
+    return segno.make(data, error="m", micro=False, boost_error=False)
+
+
 def svg(data: str) -> bytes:
     """The QR as a standalone SVG (error correction M, no external resources)."""
-    code = segno.make(data, error="m", micro=False, boost_error=False)
     out = io.BytesIO()
-    code.save(out, kind="svg", scale=6, border=4, xmldecl=True, svgns=True, title="VietQR",
-              dark="#000", light="#fff")
+    _qr(data).save(out, kind="svg", scale=6, border=4, xmldecl=True, svgns=True, title="VietQR",
+                   dark="#000", light="#fff")
     return out.getvalue()
+
+
+def svg_inline(data: str, title: str = "VietQR") -> str:
+    """The same picture as an <svg> element for an HTML page (saves a request on a slow line)."""
+    return str(_qr(data).svg_inline(scale=6, border=4, title=title, dark="#000", light="#fff"))
 
 
 # -- the provider -------------------------------------------------------------------------

@@ -75,6 +75,30 @@ def test_payload_layout_parses_back():
     assert data.isascii()
 
 
+def test_static_payload_has_no_amount_and_a_valid_crc():
+    # A seller's own code: tag 01 "11" (static) and no tag 54, so the payer's app asks for the amount.
+    data = vietqr.payload(bank_bin=AGRIBANK, account_number="3700205123456", amount=None)
+    assert data == ("00020101021138570010A00000072701270006970405011337002051234560208QRIBFTTA"
+                    "53037045802VN6304" + f"{binascii.crc_hqx(data[:-4].encode(), 0xFFFF):04X}")
+    assert [tag for tag, _ in parse_tlv(data)] == ["00", "01", "38", "53", "58", "63"]
+    root = fields_of(data)
+    assert (root["01"], root["53"], root["58"]) == ("11", "704", "VN")
+    assert dict(parse_tlv(dict(parse_tlv(root["38"]))["01"])) == {"00": AGRIBANK, "01": "3700205123456"}
+    with_purpose = fields_of(vietqr.payload(bank_bin=AGRIBANK, account_number="3700205123456", amount=None,
+                                            purpose="Chợ quê"))
+    assert dict(parse_tlv(with_purpose["62"])) == {"08": "Cho que"} and "54" not in with_purpose
+
+
+def test_inline_svg_draws_the_same_code_for_a_page():
+    data = vietqr.payload(bank_bin=AGRIBANK, account_number="3700205123456", amount=None)
+    inline = vietqr.svg_inline(data, title="VietQR <Tư>")
+    assert inline.startswith("<svg") and "<?xml" not in inline and "<title>VietQR &lt;Tư&gt;</title>" in inline
+    standalone = ET.fromstring(vietqr.svg(data))
+    ns = "{http://www.w3.org/2000/svg}"
+    drawn = ET.fromstring(inline.replace("<svg ", f'<svg xmlns="{ns[1:-1]}" ', 1))
+    assert [p.get("d") for p in drawn.iter(f"{ns}path")] == [p.get("d") for p in standalone.iter(f"{ns}path")]
+
+
 def test_purpose_is_folded_ascii_of_at_most_25_characters():
     assert vietqr.purpose_text("Đơn hàng CT-261127-AB12X của Cẩm Thanh") == "Don hang CT-261127-AB12X"
     assert vietqr.purpose_text("  Bưởi\tTân  Triều \n") == "Buoi Tan Trieu"
