@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.core.api import handle_app_error, http_error_body, render_error
 from service.core.clock import format_local
+from service.core.colors import readable_brand
 from service.core.errors import AppError
 from service.core.i18n import current_language, localized
 from service.core.money import format_vnd
@@ -94,6 +95,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["readable_brand"] = readable_brand
     app.jinja_env.globals.update(loc=localized, lang=current_language, url_with=url_with, _=gettext)
 
     @app.context_processor
