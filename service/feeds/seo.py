@@ -9,12 +9,12 @@ See ``service.feeds.sitemaps`` for the sitemap scheme.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, request
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from service.catalog.models import Product, Seller
@@ -124,9 +124,10 @@ def commune_sitemap_part(number: int) -> Response:
 
 
 def json_ld_markup(data: dict[str, Any]) -> Markup:
-    """JSON for a ``<script type="application/ld+json">``: "</" would end the script early, so it is
-    written "<\\/" (the same string to a JSON reader)."""
-    return Markup(json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+    """JSON for a ``<script type="application/ld+json">``, with no "<", ">", "&" or "'" left (written
+    \\u003c and so on, the same string to a JSON reader): "</script>" would end the script early and
+    "<!--<script>" would make the browser read past its end."""
+    return htmlsafe_json_dumps(data, ensure_ascii=False)
 
 
 def product_json_ld(product: Product, tenant: Tenant, image_urls: list[str]) -> Markup:

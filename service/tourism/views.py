@@ -3,7 +3,6 @@ dates, booking, and the booking page reached by its secret link. No JavaScript n
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from service.core.errors import AppError, Invalid, NotFound
 from service.core.i18n import current_language, localized
 from service.db import get_session
+from service.feeds.seo import json_ld_markup
 from service.media import services as media
 from service.media.web import media_url
 from service.tenants.models import Tenant
@@ -143,8 +143,7 @@ def _json_ld(homestay: Homestay, tenant: Tenant) -> Markup:
     images = [media_url(key) for key in _photo_keys(homestay)]
     if images:
         data["image"] = [urljoin(request.host_url, image) for image in images if image]
-    # "</" inside a <script> would end it early: escape it the way JSON allows
-    return Markup(json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+    return json_ld_markup(data)
 
 
 @bp.get("/c/<commune>/stays")
