@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export XASO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint typecheck pytest bench translations clean i18n-update
+.PHONY: run test lint typecheck pytest bench translations clean i18n-update e2e-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -31,7 +31,27 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy service
 
-pytest: $(STAMP) translations
+# The browser tests (tests/e2e) drive Debian's Chromium and inject axe-core from npm. Missing Chromium is
+# installed when we can (root with apt-get); otherwise those tests skip and say why (REQUIRE_E2E=1 fails them).
+E2E := tests/e2e
+export E2E_CHROMIUM ?= /usr/bin/chromium
+
+e2e-deps:
+	@if [ ! -x "$(E2E_CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get install -y chromium || { apt-get update && apt-get install -y chromium; } || \
+				echo "e2e: could not install chromium; the browser tests will be skipped" >&2; \
+		else \
+			echo "e2e: $(E2E_CHROMIUM) is missing (install Debian's chromium package as root); the browser tests will be skipped" >&2; \
+		fi; \
+	fi
+	@if [ ! -f $(E2E)/node_modules/axe-core/axe.min.js ]; then \
+		if command -v npm >/dev/null 2>&1; then (cd $(E2E) && npm ci --no-audit --no-fund) || \
+			echo "e2e: npm ci failed; the browser tests will be skipped" >&2; \
+		else echo "e2e: npm is missing, so is axe-core; the browser tests will be skipped" >&2; fi; \
+	fi
+
+pytest: $(STAMP) translations e2e-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -40,7 +60,7 @@ bench: $(STAMP) translations
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance $(E2E)/node_modules $(E2E)/artifacts
 
 # Maintainers: after adding UI strings, refresh the catalog, then translate the new entries.
 i18n-update: $(STAMP)
