@@ -394,6 +394,16 @@ def edit_seller(seller_id: int) -> Any:
     return _seller_page(422, values=values, errors=errors, seller=seller)
 
 
+@catalog_admin.get("/sellers/<int:seller_id>/dashboard")
+@commune_member_required
+def seller_dashboard(seller_id: int) -> Any:
+    """Staff see a seller's dashboard as the seller does (e.g. to help it on the phone)."""
+    from service.dashboard.seller_views import seller_dashboard_for_staff  # late: the dashboard reads the catalog
+
+    _require_staff(current_actor())
+    return seller_dashboard_for_staff(catalog.get_seller(get_session(), seller_id))
+
+
 # ---------------------------------------------------------------------------
 # Categories
 

@@ -1,11 +1,14 @@
-"""A seller's own dashboard at /c/<commune>/admin/: orders to fulfil, low stock, payouts owed, VietQR."""
+"""A seller's dashboard: its own at /c/<commune>/admin/, and any seller's for staff at
+/c/<commune>/admin/sellers/<id>/dashboard (routed by catalog_admin, next to the seller's other pages)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import render_template
 
+from service.catalog.models import Seller
 from service.dashboard import seller as dashboard
 from service.db import get_session
 from service.tenants.web import current_actor
@@ -13,12 +16,21 @@ from service.tenants.web import current_actor
 
 def seller_dashboard() -> Any:
     """Rendered by ``tenant_admin.home`` for a seller: only the sellers its account sells for."""
-    session = get_session()
     user = current_actor().user
-    sellers = dashboard.sellers_of_account(session, user.id) if user is not None else []
+    sellers = dashboard.sellers_of_account(get_session(), user.id) if user is not None else []
+    return _render(sellers, for_staff=False)
+
+
+def seller_dashboard_for_staff(seller: Seller) -> Any:
+    """What ``seller`` sees on its home, for the commune's staff (the caller checks the role)."""
+    return _render([seller], for_staff=True)
+
+
+def _render(sellers: Sequence[Seller], *, for_staff: bool) -> Any:
+    session = get_session()
     ids = [seller.id for seller in sellers]
     return render_template(
-        "admin/dashboard/seller.html", sellers=sellers,
+        "admin/dashboard/seller.html", sellers=sellers, for_staff=for_staff,
         parts=dashboard.parts_to_fulfil(session, ids), to_fulfil=dashboard.count_to_fulfil(session, ids),
         counts=dashboard.status_counts(session, ids), low_stock=dashboard.low_stock(session, ids),
         threshold=dashboard.LOW_STOCK_THRESHOLD, payouts=dashboard.payouts(session, sellers),

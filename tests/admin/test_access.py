@@ -23,6 +23,7 @@ ROUTES = [
     ("POST", "/sellers/new", {"name": "Hộ mới"}),
     ("GET", "/sellers/{seller}/edit", None),
     ("POST", "/sellers/{seller}/edit", {"name": "Đổi tên"}),
+    ("GET", "/sellers/{seller}/dashboard", None),
     ("GET", "/categories", None),
     ("GET", "/categories/new", None),
     ("POST", "/categories/new", {"name_vi": "Mới"}),
@@ -96,7 +97,7 @@ def test_signed_in_non_member_gets_404(client, db_session, world):
 
 
 STAFF_ONLY = ["/moderation", "/sellers", "/categories", "/categories/new", "/audit", "/sellers/{seller}/edit",
-              "/categories/{category}/edit"]
+              "/categories/{category}/edit", "/sellers/{seller}/dashboard"]
 
 
 @pytest.mark.parametrize("role", ["seller", "volunteer"])

@@ -267,6 +267,22 @@ def test_a_seller_sees_only_its_own_and_only_in_its_commune(app, live, sandbox):
     assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login?next=")
 
 
+    # staff open any seller's dashboard from the sellers' list; a seller cannot open another's
+    staff = app.test_client()
+    with database(app).session(PLATFORM) as db_session:
+        sign_in(staff, db_session, shop.world.a.users["editor"])
+    own_id, other_id = shop.world.a.sellers["own"], shop.world.a.sellers["other"]
+    assert f'href="/c/cam-thanh/admin/sellers/{own_id}/dashboard"' in text(staff.get("/c/cam-thanh/admin/sellers"))
+    as_staff = text(staff.get(f"/c/cam-thanh/admin/sellers/{own_id}/dashboard?lang=en"))
+    assert "Dashboard of Cơ sở Tư Tài Cẩm Thanh" in as_staff and "Total (2 orders)" in as_staff
+    assert _rows(_section(as_staff, "payouts-heading"))[-1][-1] == "435.000 ₫" and "<svg" in as_staff
+    assert _rows(_section(text(staff.get(f"/c/cam-thanh/admin/sellers/{other_id}/dashboard")),
+                          "payouts-heading"))[-1][-1] == "81.000 ₫"
+    no_bank = text(staff.get(f"/c/cam-thanh/admin/sellers/{other_id}/dashboard?lang=en"))
+    assert f'href="/c/cam-thanh/admin/sellers/{other_id}/edit">Add it on the seller' in no_bank
+    assert client.get(f"/c/cam-thanh/admin/sellers/{own_id}/dashboard").status_code == 403
+
+
 def test_a_seller_account_without_a_shop_is_told_what_to_do(client, db_session, world):
     with database(client.application).session(PLATFORM) as session, scoped(session, Scope(world.a.id)):
         catalog.update_seller(session, SYSTEM, session.get(Seller, world.a.sellers["own"]), {"user_id": None})
