@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export XASO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint typecheck pytest bench translations clean i18n-update e2e-deps
+.PHONY: run test lint typecheck pytest bench translations clean i18n-update e2e-deps e2e
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -53,6 +53,10 @@ e2e-deps:
 
 pytest: $(STAMP) translations e2e-deps
 	$(BIN)/pytest
+
+# The browser tests alone (pytest runs them too); screenshots land in tests/e2e/artifacts/.
+e2e: $(STAMP) translations e2e-deps
+	$(BIN)/pytest tests/e2e
 
 test: lint typecheck pytest
 

@@ -1,8 +1,9 @@
 """Browser tests: the demo served over real HTTP, walked by headless Chromium (Debian's package, driven by
 Playwright), with axe-core checking each public page.
 
-One app, one server and one browser for the whole session: the walks each open a fresh browser context
-(cookies, JavaScript on or off) against the same demo data, and never depend on one another.
+One app, one server and one browser for all of tests/e2e (closed after its last test, so no Playwright event
+loop outlives it): the walks each open a fresh browser context (cookies, JavaScript on or off) against the same
+demo data, and never depend on one another.
 
 Chromium is /usr/bin/chromium (or E2E_CHROMIUM), axe-core is tests/e2e/node_modules (`make e2e-deps`
 installs both). Without them the tests skip with the reason, unless REQUIRE_E2E=1 (CI) makes that a failure.
@@ -51,7 +52,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason}: run `make e2e-deps` to install it")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
     """The demo communes on a fresh SQLite database, served on a free port; VNPay is the built-in simulator,
     reached through the server's own base URL (the port is known only once serving)."""
@@ -69,12 +70,12 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
     database(app).engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(live_app: tuple[Flask, str]) -> str:
     return live_app[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _unavailable(f"Chromium not found at {CHROMIUM}")
@@ -88,7 +89,7 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def axe_source() -> str:
     if not AXE.exists():
         _unavailable(f"axe-core not found at {AXE}")
