@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from service.db import PLATFORM, Scope, database, utcnow
 from tests.admin.helpers import sign_in
+from tests.engagement.open311_helpers import new_key
 from tests.engagement.report_helpers import setup_categories
 from tests.factories import World
 from tests.tourism import make_listing
@@ -298,6 +299,9 @@ def _buying(app: Flask, made: Hostile) -> None:
 def _civic(app: Flask, world: World, staff: FlaskClient, made: Hostile) -> None:
     """A field report filed and answered, a question asked and answered, an announcement and a poll."""
     setup_categories(app, world.a)  # a department for the new category
+    submit(staff, f"{ADMIN}/departments", keep={"code": "van-hoa", "email": "vanhoa@example.vn"})
+    submit(staff, f"{ADMIN}/response-templates")
+    submit(staff, f"{ADMIN}/announcement-categories", keep={"code": "thong-bao-moi"})
     submit(staff, f"{ADMIN}/report-categories/new", keep={
         "code": "gop-y", "deadline_days": "5", "position": "1",
         "attributes": f"chi-tiet | string | no | {SHORT} | {SHORT} |"})
@@ -306,6 +310,11 @@ def _civic(app: Flask, world: World, staff: FlaskClient, made: Hostile) -> None:
         "category": "gop-y", "lat": "15.8731", "long": "108.3512", "phone": "", "email": "dan@example.vn",
         "website": ""}, content_type="multipart/form-data")
     made.report = filed.headers["Location"].rsplit("/", 1)[1]
+    app_key = new_key(app, world.a.id, name=SHORT)  # a partner app files through Open311
+    through_app = citizen.post(f"{A}/open311/v2/requests.json", data={
+        "api_key": app_key, "service_code": "gop-y", "lat": "15.8794", "long": "108.3352", "description": LONG,
+        "address_string": SHORT, "first_name": SHORT, "attribute[chi-tiet]": LONG})
+    assert through_app.status_code in (200, 201), through_app.get_data(as_text=True)
     submit(staff, f"{ADMIN}/reports/{made.report}", action=f"{ADMIN}/reports/{made.report}/status",
            keep={"status": "in_progress"})
     asked = submit(citizen, f"{A}/questions/new", keep={"phone": "", "email": "hoi@example.vn", "website": ""})
@@ -373,7 +382,8 @@ def check_back_office(app: Flask, world: World, hostile: Hostile) -> None:
              "/report-categories", "/questions", f"/questions/{hostile.question_id}", "/announcements",
              f"/announcements/{hostile.announcement_id}/edit", "/polls", f"/polls/{hostile.poll_id}/edit",
              "/stays", f"/stays/{hostile.stay_id}", f"/stays/{hostile.stay_id}/bookings",
-             f"/stays/{hostile.stay_id}/rooms/{hostile.room_id}", "/audit"]
+             f"/stays/{hostile.stay_id}/rooms/{hostile.room_id}", "/audit", "/departments", "/response-templates",
+             "/announcement-categories", "/open311-keys"]
     for page in pages:  # in Vietnamese: the back office's English shows the same stored text the same way
         assert_inert(_page(staff, f"{ADMIN}{page}"), f"{ADMIN}{page}")
     host = signed_in(app, world.a.users["seller"])  # the host of the stay booked with a hostile name
