@@ -129,7 +129,7 @@ def _visible_product(product_id: int) -> Product:
     return product
 
 
-@products_blp.route("/products/<int:product_id>", parameters=COMMUNE)
+@products_blp.route("/products/<id:product_id>", parameters=COMMUNE)
 @products_blp.response(200, ProductOutSchema)
 @products_blp.doc(security=[{}, *BEARER])
 @errors(products_blp, 404)
@@ -138,7 +138,7 @@ def get_product(product_id: int) -> Any:
     return _visible_product(product_id)
 
 
-@products_blp.route("/products/<int:product_id>", methods=["PATCH"], parameters=COMMUNE, endpoint="update_product")
+@products_blp.route("/products/<id:product_id>", methods=["PATCH"], parameters=COMMUNE, endpoint="update_product")
 @products_blp.arguments(ProductPatchSchema)
 @products_blp.response(200, ProductOutSchema)
 @products_blp.doc(security=BEARER)
@@ -157,7 +157,7 @@ def update_product(data: dict[str, Any], product_id: int) -> Any:
     return _commit_and_reload(product)
 
 
-@products_blp.route("/products/<int:product_id>/status", methods=["POST"], parameters=COMMUNE)
+@products_blp.route("/products/<id:product_id>/status", methods=["POST"], parameters=COMMUNE)
 @products_blp.arguments(StatusChangeSchema)
 @products_blp.response(200, ProductOutSchema)
 @products_blp.doc(security=BEARER)
@@ -183,7 +183,7 @@ def _upload_policy() -> UploadPolicy:
     return UploadPolicy.from_config(current_app.config)
 
 
-@products_blp.route("/products/<int:product_id>/images", parameters=COMMUNE)
+@products_blp.route("/products/<id:product_id>/images", parameters=COMMUNE)
 @products_blp.response(200, ImageListSchema)
 @products_blp.doc(security=[{}, *BEARER])
 @errors(products_blp, 404)
@@ -192,7 +192,7 @@ def list_product_images(product_id: int) -> Any:
     return {"data": catalog.product_images(get_session(), _visible_product(product_id))}
 
 
-@products_blp.route("/products/<int:product_id>/images", methods=["POST"], parameters=COMMUNE,
+@products_blp.route("/products/<id:product_id>/images", methods=["POST"], parameters=COMMUNE,
                     endpoint="add_product_image")
 @products_blp.arguments(ImageUploadSchema, location="files")
 @products_blp.response(201, ImageOutSchema)
@@ -220,7 +220,7 @@ def add_product_image(files: dict[str, Any], product_id: int) -> Any:
     return attachment
 
 
-@products_blp.route("/products/<int:product_id>/images/<int:image_id>", methods=["PATCH"], parameters=COMMUNE,
+@products_blp.route("/products/<id:product_id>/images/<id:image_id>", methods=["PATCH"], parameters=COMMUNE,
                     endpoint="update_product_image")
 @products_blp.arguments(ImagePatchSchema)
 @products_blp.response(200, ImageOutSchema)
@@ -236,7 +236,7 @@ def update_product_image(data: dict[str, Any], product_id: int, image_id: int) -
     return attachment
 
 
-@products_blp.route("/products/<int:product_id>/images/<int:image_id>", methods=["DELETE"], parameters=COMMUNE,
+@products_blp.route("/products/<id:product_id>/images/<id:image_id>", methods=["DELETE"], parameters=COMMUNE,
                     endpoint="remove_product_image")
 @products_blp.response(204)
 @products_blp.doc(security=BEARER)
@@ -312,7 +312,7 @@ def create_seller(data: dict[str, Any]) -> Any:
     return _commit_and_reload(seller)
 
 
-@sellers_blp.route("/sellers/<int:seller_id>", parameters=COMMUNE)
+@sellers_blp.route("/sellers/<id:seller_id>", parameters=COMMUNE)
 @sellers_blp.response(200, SellerOutSchema)
 @sellers_blp.doc(security=BEARER)
 @errors(sellers_blp, 401, 404)
@@ -322,7 +322,7 @@ def get_seller(seller_id: int) -> Any:
     return _actable_seller(actor, seller_id)
 
 
-@sellers_blp.route("/sellers/<int:seller_id>", methods=["PATCH"], parameters=COMMUNE, endpoint="update_seller")
+@sellers_blp.route("/sellers/<id:seller_id>", methods=["PATCH"], parameters=COMMUNE, endpoint="update_seller")
 @sellers_blp.arguments(SellerPatchSchema)
 @sellers_blp.response(200, SellerOutSchema)
 @sellers_blp.doc(security=BEARER)
@@ -360,7 +360,7 @@ def create_category(data: dict[str, Any]) -> Any:
     return _commit_and_reload(category)
 
 
-@categories_blp.route("/categories/<int:category_id>", methods=["PATCH"], parameters=COMMUNE)
+@categories_blp.route("/categories/<id:category_id>", methods=["PATCH"], parameters=COMMUNE)
 @categories_blp.arguments(CategoryPatchSchema)
 @categories_blp.response(200, CategoryOutSchema)
 @categories_blp.doc(security=BEARER)
@@ -373,7 +373,7 @@ def update_category(data: dict[str, Any], category_id: int) -> Any:
     return _commit_and_reload(category)
 
 
-@categories_blp.route("/categories/<int:category_id>", methods=["DELETE"], parameters=COMMUNE,
+@categories_blp.route("/categories/<id:category_id>", methods=["DELETE"], parameters=COMMUNE,
                       endpoint="delete_category")
 @categories_blp.response(204)
 @categories_blp.doc(security=BEARER)

@@ -7,8 +7,9 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from service.catalog.models import ProductStatus
+from service.core.api import RowId
 from service.core.money import MAX_PRICE_VND, format_vnd
-from service.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from service.core.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
 
 class FormFriendlySchema(Schema):
@@ -49,8 +50,8 @@ def _check_gtin(value: str) -> None:
 
 
 class ProductInSchema(FormFriendlySchema):
-    seller_id = fields.Integer(required=True, strict=False)
-    category_id = fields.Integer(allow_none=True)
+    seller_id = RowId(required=True, strict=False)
+    category_id = RowId(allow_none=True)
     title_vi = fields.String(required=True, validate=validate.Length(min=1, max=150))
     title_en = fields.String(load_default="", validate=validate.Length(max=150))
     description_vi = fields.String(load_default="", validate=validate.Length(max=5000))
@@ -94,7 +95,7 @@ class SellerInSchema(FormFriendlySchema):
     village = fields.String(load_default="", validate=validate.Length(max=120))
     description_vi = fields.String(load_default="", validate=validate.Length(max=2000))
     description_en = fields.String(load_default="", validate=validate.Length(max=2000))
-    user_id = fields.Integer(allow_none=True, load_default=None)
+    user_id = RowId(allow_none=True, load_default=None)
     assisted_listing_consent = fields.Boolean(load_default=False)
     consent_note = fields.String(load_default="", validate=validate.Length(max=300))
     is_active = fields.Boolean(load_default=True)
@@ -132,7 +133,8 @@ class PageArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={"description": "Page, from 1"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
+                          metadata={"description": "Page, from 1"})
     per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE),
                               metadata={"description": f"Items per page, at most {MAX_PER_PAGE}"})
 
@@ -148,13 +150,13 @@ class ProductListArgsSchema(PageArgsSchema):
     sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "price_asc", "price_desc", "name"]))
     status = fields.String(validate=validate.OneOf([s.value for s in ProductStatus]),
                            metadata={"description": "Status (manage scope)"})
-    seller_id = fields.Integer(metadata={"description": "Seller id (manage scope)"})
+    seller_id = RowId(metadata={"description": "Seller id (manage scope)"})
 
 
 class AuditArgsSchema(PageArgsSchema):
-    seller_id = fields.Integer(metadata={"description": "Entries made on behalf of this seller"})
+    seller_id = RowId(metadata={"description": "Entries made on behalf of this seller"})
     object_type = fields.String(validate=validate.Length(max=40))
-    object_id = fields.Integer()
+    object_id = RowId()
 
 
 class PageSchema(Schema):

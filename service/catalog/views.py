@@ -15,7 +15,7 @@ from service.catalog.services import (
     list_public_products,
     product_images,
 )
-from service.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from service.core.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from service.core.urls import public_url
 from service.db import get_session
 from service.feeds.seo import product_json_ld
@@ -24,8 +24,6 @@ from service.tenants.views import paragraphs
 from service.tenants.web import require_tenant
 
 bp = Blueprint("catalog", __name__)
-
-MAX_PAGE = 10_000  # nobody pages this far; keeps OFFSET bounded
 
 
 def _positive_int(raw: str | None, default: int, maximum: int) -> tuple[int, bool]:

@@ -6,12 +6,40 @@ from typing import Any
 
 from flask import Response, jsonify, render_template, request
 from flask_smorest import Api as SmorestApi
-from marshmallow import Schema, ValidationError, fields
-from werkzeug.exceptions import HTTPException
+from flask_smorest.spec.plugins import integerconverter2paramschema
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import ValidationError as RouteValueError
 
 from service.core.errors import AppError, Invalid, error_body
 
 ERROR_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+# Row ids are BIGINT (SQLite's INTEGER has the same range): a larger number cannot name a row, and the
+# database driver would refuse to bind it (a 500). Ids beyond it are refused up front instead.
+MAX_ID = 2**63 - 1
+
+
+class RowId(fields.Integer):
+    """A row id in a body or query string: 1 to MAX_ID (documented as the schema's bounds)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>`` in a route: a row id, 1 to MAX_ID; other numbers answer 404 like a missing row."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+    def to_python(self, value: str) -> Any:
+        try:
+            return super().to_python(value)
+        except RouteValueError:
+            # Not werkzeug's "no rule matches": that would turn into a 405 when a sibling rule of the
+            # same path has other methods.
+            raise NotFound("No such object.") from None
 
 
 class ErrorDetailSchema(Schema):
@@ -80,6 +108,11 @@ def render_error(status: int, body: dict[str, Any]) -> tuple[Response | str, int
 
 class Api(SmorestApi):
     ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app: Any, *, spec_kwargs: Any = None) -> None:
+        app.url_map.converters["id"] = IdConverter
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.register_converter(IdConverter, integerconverter2paramschema)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         response, status = render_error(error.code or 500, http_error_body(error))

@@ -12,6 +12,8 @@ T = TypeVar("T")
 
 DEFAULT_PER_PAGE = 24
 MAX_PER_PAGE = 100
+# Far past any real listing; bounds the OFFSET so that a made-up page number cannot overflow it.
+MAX_PAGE = 10_000
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Page(Generic[T]):
 
 
 def clamp(page: int | None, per_page: int | None) -> tuple[int, int]:
-    page = max(1, page or 1)
+    page = min(MAX_PAGE, max(1, page or 1))
     per_page = min(MAX_PER_PAGE, max(1, per_page or DEFAULT_PER_PAGE))
     return page, per_page
 

@@ -6,7 +6,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
+from service.core.api import MAX_ID
 from service.core.money import format_vnd
+from service.core.pagination import MAX_PAGE
 from service.search.backend import SORTS
 
 
@@ -19,10 +21,12 @@ class SearchArgsSchema(Schema):
     category = fields.String(metadata={"description": "Category slug"})
     ocop_stars = fields.List(fields.Integer(validate=validate.OneOf([3, 4, 5])), load_default=list,
                              metadata={"description": "OCOP rating; repeat for several"})
-    price_min = fields.Integer(validate=validate.Range(min=0), metadata={"description": "Lowest price, đồng"})
-    price_max = fields.Integer(validate=validate.Range(min=0), metadata={"description": "Highest price, đồng"})
+    price_min = fields.Integer(validate=validate.Range(min=0, max=MAX_ID),
+                               metadata={"description": "Lowest price, đồng"})
+    price_max = fields.Integer(validate=validate.Range(min=0, max=MAX_ID),
+                               metadata={"description": "Highest price, đồng"})
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
     @post_load
