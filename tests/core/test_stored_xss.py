@@ -29,7 +29,13 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
+from service.catalog.models import Category, Product, Seller
 from service.db import PLATFORM, Scope, database, utcnow
+from service.engagement.models import Announcement, Poll, Question
+from service.orders.models import Order, SellerOrder
+from service.tenants.services import SYSTEM
+from service.tourism import places
+from service.tourism.models import Homestay
 from tests.admin.helpers import sign_in
 from tests.engagement.open311_helpers import new_key
 from tests.engagement.report_helpers import setup_categories
@@ -226,8 +232,6 @@ def hostile(app: Flask, world: World) -> Hostile:
 
 def _catalog(app: Flask, world: World, staff: FlaskClient, made: Hostile) -> None:
     """Branding, a category, a seller and a product through the back office; a product through the API."""
-    from service.catalog.models import Category, Product, Seller
-
     submit(staff, f"{ADMIN}/branding", keep={"primary_color": "#1f6f50"})
     submit(staff, f"{ADMIN}/categories/new", keep={"position": "1"})
     made.category_id = _last(app, Category, world.a.id).id
@@ -256,10 +260,6 @@ def _catalog(app: Flask, world: World, staff: FlaskClient, made: Hostile) -> Non
 def _tourism(app: Flask, world: World, staff: FlaskClient, made: Hostile) -> None:
     """A homestay and its room edited through the back office; a place, an event and a story (staff write
     them through the services: they have no form yet)."""
-    from service.tenants.services import SYSTEM
-    from service.tourism import places
-    from service.tourism.models import Homestay
-
     listing = make_listing(app, world.a.id, world.a.sellers["own"])
     made.stay_id, made.room_id = listing.homestay_id, listing.room_type_id
     submit(staff, f"{ADMIN}/stays/{listing.homestay_id}")
@@ -320,8 +320,6 @@ def _civic(app: Flask, world: World, staff: FlaskClient, made: Hostile) -> None:
     asked = submit(citizen, f"{A}/questions/new", keep={"phone": "", "email": "hoi@example.vn", "website": ""})
     made.question = asked.headers["Location"].rsplit("/", 1)[1]
     with database(app).session(Scope(world.a.id)) as session:
-        from service.engagement.models import Announcement, Poll, Question
-
         made.question_id = session.scalars(select(Question.id).where(Question.code == made.question)).one()
     submit(staff, f"{ADMIN}/questions/{made.question_id}", keep={"action": "answer"})
     submit(staff, f"{ADMIN}/announcements/new", keep={"publish_mode": "now", "publish_at": "", "expires_at": ""})
@@ -370,8 +368,6 @@ def check_public_pages(client: FlaskClient, hostile: Hostile) -> None:
 
 
 def check_back_office(app: Flask, world: World, hostile: Hostile) -> None:
-    from service.orders.models import Order, SellerOrder
-
     with database(app).session(Scope(world.a.id)) as session:
         part_id = session.scalars(select(SellerOrder.id).join(Order, Order.id == SellerOrder.order_id)
                                   .where(Order.secret == hostile.order)).first()
