@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from service import create_app
 from service.db import PLATFORM, database
@@ -76,13 +76,9 @@ def base_url(live_app: tuple[Flask, str]) -> str:
 
 
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         _unavailable(f"Chromium not found at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the Python package playwright is not installed")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -100,7 +96,7 @@ def axe_source() -> str:
 class Walk:
     """A browser context walking the site: screenshots of each step, axe-core run on each public page."""
 
-    page: Any
+    page: Page
     base_url: str
     artifacts: Path
     axe_source: str | None
@@ -123,7 +119,7 @@ class Walk:
         assert not self.problems, "axe-core found serious or critical violations:\n" + "\n".join(self.problems)
 
 
-def axe_violations(page: Any, axe_source: str) -> list[str]:
+def axe_violations(page: Page, axe_source: str) -> list[str]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=axe_source)
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
@@ -133,11 +129,14 @@ def axe_violations(page: Any, axe_source: str) -> list[str]:
 
 
 def _artifact_dir(request: pytest.FixtureRequest) -> Path:
-    return ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    """One folder per test, emptied first: a rerun leaves no stale steps behind."""
+    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
 
 
 @pytest.fixture
-def walk(browser: Any, base_url: str, axe_source: str, request: pytest.FixtureRequest) -> Iterator[Walk]:
+def walk(browser: Browser, base_url: str, axe_source: str, request: pytest.FixtureRequest) -> Iterator[Walk]:
     """JavaScript on. bypass_csp lets axe-core be injected despite our Content-Security-Policy."""
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
@@ -146,7 +145,7 @@ def walk(browser: Any, base_url: str, axe_source: str, request: pytest.FixtureRe
 
 
 @pytest.fixture
-def plain_walk(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterator[Walk]:
+def plain_walk(browser: Browser, base_url: str, request: pytest.FixtureRequest) -> Iterator[Walk]:
     """JavaScript off, a phone-sized window: the pages must work as plain HTML forms and links."""
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     context.set_default_timeout(TIMEOUT_MS)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from service.demo import DEMO_PASSWORD
 from tests.e2e.conftest import TIMEOUT_MS, Walk
@@ -69,7 +68,7 @@ def test_a_citizen_files_a_report_with_a_photo_and_follows_it(walk: Walk, tmp_pa
     walk.assert_accessible()
 
 
-def test_staff_answer_a_report_and_the_public_page_shows_it(walk: Walk, browser: Any, base_url: str,
+def test_staff_answer_a_report_and_the_public_page_shows_it(walk: Walk, browser: Browser, base_url: str,
                                                            tmp_path: Path) -> None:
     code = _file_report(walk, None)
 
