@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, render_template, request
 from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException, NotFound
@@ -106,8 +107,25 @@ def render_error(status: int, body: dict[str, Any]) -> tuple[Response | str, int
     return render_template("errors/error.html", status=status, message=body["error"]["message"]), status
 
 
+class ApiBlueprint(SmorestBlueprint):
+    """Operations reading a JSON body also document the 400 its parser answers when the body is not JSON."""
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+
+        def decorator(func: Any) -> Any:
+            return self.alt_response(400, response="BAD_REQUEST")(parse(func))
+
+        return decorator
+
+
 class Api(SmorestApi):
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all "default" response: each operation lists the errors it can give, so that clients (and
+    # schemathesis' status code check) can rely on the list.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def init_app(self, app: Any, *, spec_kwargs: Any = None) -> None:
         app.url_map.converters["id"] = IdConverter

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 
 from service.accounts.models import User
 from service.audit.services import record
+from service.core.api import ApiBlueprint
 from service.core.errors import NotFound, Unauthenticated
 from service.db import get_session
 from service.tenants.schemas import BrandingInSchema, TenantListSchema, TenantOutSchema
@@ -47,7 +48,7 @@ def _register_security_scheme(state: BlueprintSetupState) -> None:
 
 def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
     """A smorest blueprint that also declares the bearer security scheme in the spec."""
-    blueprint = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+    blueprint = ApiBlueprint(name, import_name, url_prefix=url_prefix, description=description)
     blueprint.record_once(_register_security_scheme)
     return blueprint
 
