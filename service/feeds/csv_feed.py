@@ -14,13 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
+from service.core.spreadsheet import BOM, safe_cell
 from service.feeds.formats import FeedContext, feed_format
 from service.feeds.items import MAX_IMAGES, FeedItem
 
-BOM = "\ufeff"
 MAX_COLUMNS = 60
 MAX_HEADER = 100
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 32 * 1024  # characters per yielded piece: few, small writes; memory stays flat
 
 
@@ -124,20 +123,6 @@ def columns_for(preset: str, custom: list[dict[str, Any]] | None) -> list[dict[s
         except ColumnError:
             pass  # a stored mapping gone stale (e.g. a renamed field) falls back to the preset
     return PRESETS.get(preset, PRESETS[DEFAULT_PRESET])
-
-
-def safe_cell(value: Any) -> str:
-    """The text of a cell; a leading = + - @ gets an apostrophe so Excel shows it instead of running it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)  # negatives never occur (prices and stock are ≥ 0)
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 def _getter(field: str) -> Callable[[FeedItem], Any]:
