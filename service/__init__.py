@@ -97,6 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tourism_ical.bp)  # GET only: the export feed, fetched by other channels' servers
     _register_engagement(app)
     _register_feeds(app)
+    from service.dashboard import views as dashboard_views
+
+    app.register_blueprint(dashboard_views.bp)
 
 
 def _register_engagement(app: Flask) -> None:

@@ -12,6 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.audit.services import list_entries, record
 from service.catalog.models import ProductStatus, Seller
@@ -19,7 +20,7 @@ from service.catalog.services import list_manageable_products
 from service.core.errors import AppError
 from service.db import get_session
 from service.tenants.schemas import BrandingInSchema
-from service.tenants.services import BRANDING_FIELDS, update_branding
+from service.tenants.services import BRANDING_FIELDS, Actor, update_branding
 from service.tenants.web import commune_member_required, current_actor, require_tenant
 
 ADMIN_PREFIX = "/c/<commune>/admin"
@@ -151,9 +152,14 @@ def home() -> Any:
         return views.staff_dashboard()
     if actor.role_name == "seller":
         return seller_views.seller_dashboard()
-    counts = {status.value: list_manageable_products(session, actor, status=status.value, per_page=1).total
-              for status in ProductStatus}
+    counts = product_counts(session, actor)
     return render_template("admin/home.html", counts=counts, total=sum(counts.values()))
+
+
+def product_counts(session: Session, actor: Actor) -> dict[str, int]:
+    """How many products ``actor`` manages in each status (staff: all of the commune's)."""
+    return {status.value: list_manageable_products(session, actor, status=status.value, per_page=1).total
+            for status in ProductStatus}
 
 
 # ---------------------------------------------------------------------------
