@@ -24,6 +24,7 @@ from service.accounts.services import create_user, find_user
 from service.catalog import services as catalog
 from service.catalog.models import Seller
 from service.core.text import slugify
+from service.dashboard.demo import load_activity
 from service.db import PLATFORM, Base, Scope, TenantOwned, scoped, utcnow
 from service.engagement.demo import load_engagement
 from service.media import services as media
@@ -668,3 +669,4 @@ def _load_commune(session: Session, storage: Storage, spec: CommuneSpec) -> None
         session.flush()
         load_tourism(session, storage, tenant, spec.slug)
         load_engagement(session, storage, tenant)
+        load_activity(session, spec.district, spec.province, spec.name)

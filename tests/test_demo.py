@@ -154,3 +154,13 @@ def test_demo_pages_render(app, tmp_path):
     assert "Cẩm Thanh" in html and 'type="image/webp"' in html
     cover = client.get(re.search(r'<img src="([^"]+\.jpg)"', html).group(1))
     assert cover.status_code == 200 and cover.mimetype == "image/jpeg"
+    # the staff dashboard has weeks of past orders and stays to show (service.dashboard.demo)
+    assert client.post("/login", data={"email": COMMUNES[0].email(Role.EDITOR), "password": DEMO_PASSWORD}
+                       ).status_code == 302
+    dashboard = client.get(f"/c/{COMMUNES[0].slug}/admin/?lang=en").get_data(as_text=True)
+    weeks = re.search(r'<table[^>]*id="orders-by-week".*?<tbody>(.*?)</tbody>', dashboard, re.S).group(1)
+    orders = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', weeks)]
+    assert len(orders) == 12 and sum(orders) >= 12 and min(orders[1:]) >= 1
+    stays = re.search(r'<table[^>]*id="occupancy".*?</table>', dashboard, re.S).group(0)
+    assert re.search(r'<td class="num">[1-9]\d* %</td>', stays)  # some week's rooms were booked
+    assert dashboard.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 7
