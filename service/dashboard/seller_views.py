@@ -11,6 +11,7 @@ from flask import render_template
 from service.catalog.models import Seller
 from service.dashboard import seller as dashboard
 from service.db import get_session
+from service.tenants.admin import product_counts
 from service.tenants.web import current_actor
 
 
@@ -18,7 +19,8 @@ def seller_dashboard() -> Any:
     """Rendered by ``tenant_admin.home`` for a seller: only the sellers its account sells for."""
     user = current_actor().user
     sellers = dashboard.sellers_of_account(get_session(), user.id) if user is not None else []
-    return _render(sellers, for_staff=False)
+    products = product_counts(get_session(), current_actor())
+    return _render(sellers, for_staff=False, product_counts=products)
 
 
 def seller_dashboard_for_staff(seller: Seller) -> Any:
@@ -26,7 +28,7 @@ def seller_dashboard_for_staff(seller: Seller) -> Any:
     return _render([seller], for_staff=True)
 
 
-def _render(sellers: Sequence[Seller], *, for_staff: bool) -> Any:
+def _render(sellers: Sequence[Seller], *, for_staff: bool, product_counts: dict[str, int] | None = None) -> Any:
     session = get_session()
     ids = [seller.id for seller in sellers]
     return render_template(
@@ -35,4 +37,4 @@ def _render(sellers: Sequence[Seller], *, for_staff: bool) -> Any:
         counts=dashboard.status_counts(session, ids), low_stock=dashboard.low_stock(session, ids),
         threshold=dashboard.LOW_STOCK_THRESHOLD, payouts=dashboard.payouts(session, sellers),
         payout_rows=dashboard.PAYOUT_ROWS_SHOWN,
-        qr_codes={seller.id: dashboard.seller_qr(seller) for seller in sellers})
+        qr_codes={seller.id: dashboard.seller_qr(seller) for seller in sellers}, product_counts=product_counts)
