@@ -149,7 +149,7 @@ def _check_buyer(buyer: Buyer) -> None:
         if not value.strip():
             raise Invalid("This field is required.", param=name, code="required")
         if len(value) > longest:
-            raise Invalid(f"At most {longest} characters.", param=name)
+            raise Invalid(f"At most {longest} characters.", param=name, code="too_long")
     check_phone(buyer.phone)
     check_optional_email(buyer.email)
 

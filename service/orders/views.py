@@ -26,6 +26,7 @@ PROBLEMS = {
     "invalid_quantity": lazy_gettext("Choose at least 1."),
     "cart_full": lazy_gettext("Your cart is full."),
     "required": lazy_gettext("This field is required."),
+    "too_long": lazy_gettext("Too long: shorten it."),
     "invalid_phone": lazy_gettext("Enter a Vietnamese phone number, for example 0905 123 456."),
     "invalid_email": lazy_gettext("Enter a valid e-mail address, or leave it empty."),
     "invalid_payment_method": lazy_gettext("Choose how to pay."),

@@ -93,6 +93,15 @@ def test_bad_checkout_input_saves_nothing(app, client, world):
     assert stock(app, world.a.products["published"]) == 10
 
 
+def test_a_too_long_address_is_refused_in_the_buyers_language(app, client, world):
+    add(client, world.a.products["published"], 1)
+    response = checkout(client, street="x" * 201)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Quá dài: hãy viết ngắn lại." in page and "At most" not in page
+    assert count(app, Order) == 0
+
+
 def test_when_the_stock_ran_out_meanwhile_nothing_is_held(app, client, world):
     sauce, basket = world.a.products["published"], world.a.products["cheap"]
     add(client, basket, 2)
